@@ -1,0 +1,16 @@
+PYTHON ?= python3
+PIP := $(PYTHON) -m pip
+
+.PHONY: install reinstall test
+
+# Everything the tests need, with torch/torchvision/ultralytics pinned to the tested releases.
+install:
+	$(PIP) install --constraint requirements-pinned.txt ".[test]"
+
+# Our own package only, from this checkout: a regular (non-editable) install, because editable installs do not
+# carry the ultralytics_light.pth start-up hook. Cheap, so `make test` always tests the code in front of it.
+reinstall:
+	$(PIP) install --quiet --no-deps --no-build-isolation --force-reinstall .
+
+test: reinstall
+	$(PYTHON) -m pytest

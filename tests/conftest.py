@@ -1,0 +1,98 @@
+"""Shared fixtures: an offline torchvision weights cache, a tiny synthetic detection dataset, stock-CLI runners."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SHIPPED_BUILDERS = ("mobilenet_v2", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0")  # what scales n and s use
+
+
+def write_torchvision_checkpoint(checkpoints: Path, builder: str, tag: str = "DEFAULT", seed: int = 0) -> Path:
+    """Save a seeded, randomly initialised torchvision `builder` state dict under the name torchvision caches `tag` as."""
+    import torch
+    from torchvision.models import get_model, get_model_weights
+
+    torch.manual_seed(seed)
+    path = checkpoints / get_model_weights(builder)[tag].url.rsplit("/", 1)[-1]
+    torch.save(get_model(builder, weights=None).state_dict(), path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def torch_home(tmp_path_factory) -> Path:
+    """A TORCH_HOME whose hub cache holds torchvision-format files for the shipped models' 'DEFAULT' weights.
+
+    Tests never reach the network: with this cache, building a shipped YAML reads these files instead.
+    """
+    home = tmp_path_factory.mktemp("torch_home")
+    checkpoints = home / "hub" / "checkpoints"
+    checkpoints.mkdir(parents=True)
+    for builder in SHIPPED_BUILDERS:
+        write_torchvision_checkpoint(checkpoints, builder)
+    return home
+
+
+@pytest.fixture(autouse=True)
+def offline_cache(torch_home, monkeypatch):
+    """Every test sees the offline cache, in this process and in the subprocesses it starts."""
+    monkeypatch.setenv("TORCH_HOME", str(torch_home))
+
+
+@pytest.fixture(scope="session")
+def detect_dataset(tmp_path_factory) -> Path:
+    """A 2-class detection dataset of coloured rectangles, 4 train and 4 val images of 96x96; returns its data.yaml."""
+    import cv2
+
+    root = tmp_path_factory.mktemp("rectangles")
+    rng = np.random.default_rng(0)
+    colours = ((0, 0, 255), (0, 255, 0))  # BGR: red, green
+    for split in ("train", "val"):
+        (root / "images" / split).mkdir(parents=True)
+        (root / "labels" / split).mkdir(parents=True)
+        for i in range(4):
+            image, labels = np.full((96, 96, 3), 114, np.uint8), []
+            for cls, colour in enumerate(colours):
+                w, h = rng.integers(16, 40, size=2)
+                x, y = rng.integers(0, 96 - w), rng.integers(0, 96 - h)
+                cv2.rectangle(image, (int(x), int(y)), (int(x + w), int(y + h)), colour, -1)
+                labels.append(f"{cls} {(x + w / 2) / 96:.6f} {(y + h / 2) / 96:.6f} {w / 96:.6f} {h / 96:.6f}")
+            cv2.imwrite(str(root / "images" / split / f"{i}.jpg"), image)
+            (root / "labels" / split / f"{i}.txt").write_text("\n".join(labels) + "\n")
+    data = root / "data.yaml"
+    data.write_text(f"path: {root}\ntrain: images/train\nval: images/val\nnames:\n  0: red\n  1: green\n")
+    return data
+
+
+@pytest.fixture(scope="session")
+def bus_jpg() -> Path:
+    """The real photo Ultralytics ships with its package."""
+    import ultralytics
+
+    return Path(ultralytics.__file__).parent / "assets" / "bus.jpg"
+
+
+@pytest.fixture
+def run_fresh(tmp_path):
+    """Run a command in a fresh interpreter that never imports ultralytics_light by hand.
+
+    `yolo` means the stock Ultralytics CLI of this Python. Ultralytics' settings go to a temporary folder.
+    Returns the CompletedProcess; fails the test with the output on a non-zero exit unless `check=False`.
+    """
+
+    def run(*args: str, cwd: Path | None = None, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
+        command = [str(Path(sys.executable).parent / "yolo"), *args[1:]] if args[0] == "yolo" else list(args)
+        env = {**os.environ, "YOLO_CONFIG_DIR": str(tmp_path / "ultralytics_settings"), "PYTHONPATH": ""}
+        result = subprocess.run(
+            command, cwd=cwd or tmp_path, env=env, capture_output=True, text=True, timeout=timeout
+        )
+        if check and result.returncode != 0:
+            pytest.fail(f"{command} exited {result.returncode}\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+        return result
+
+    return run

@@ -1,0 +1,137 @@
+"""Shipped YAMLs build through Ultralytics' own parser, sized from the backbones' declarations."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+
+import pytest
+import torch
+from ultralytics.nn.tasks import DetectionModel, yaml_model_load
+
+from ultralytics_light import MobileNetV2, ShuffleNetV2
+from ultralytics_light.cfg import MODELS_DIR, model_names
+
+SHIPPED = [
+    "yolov5-mobilenetv2.yaml",
+    "yolov5-shufflenetv2.yaml",
+    "yolo11-mobilenetv2.yaml",
+    "yolo11-shufflenetv2.yaml",
+]
+
+
+def scaled(name: str, scale: str) -> str:
+    """'yolo11-mobilenetv2.yaml', 's' -> 'yolo11s-mobilenetv2.yaml'."""
+    head, _, rest = name.partition("-")
+    return f"{head}{scale}-{rest}"
+
+
+def test_the_shipped_models_are_these():
+    assert model_names() == sorted(SHIPPED)
+
+
+@pytest.mark.parametrize("scale", ["n", "s"])
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_yaml_builds_by_bare_name(name, scale, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # bare names resolve from any working directory
+    model = DetectionModel(scaled(name, scale), verbose=False)
+    assert model.yaml["scale"] == scale
+    assert model.stride.tolist() == [8.0, 16.0, 32.0]
+    backbone = model.model[:3]
+    assert [row.tap for row in backbone] == ["P3", "P4", "P5"]
+    expected_builder = "mobilenet_v2" if "mobilenet" in name else {"n": "shufflenet_v2_x0_5", "s": "shufflenet_v2_x1_0"}[scale]
+    assert {row.builder for row in backbone} == {expected_builder}
+    # The layer after P5 is sized from the declaration, not from a number in the YAML.
+    assert model.model[3].cv1.conv.in_channels == type(backbone[2]).feature(expected_builder, "P5").channels
+    model.eval()
+    with torch.no_grad():
+        predictions = model(torch.rand(1, 3, 320, 320))[0]
+    assert predictions.shape == (1, 4 + 80, (40 * 40) + (20 * 20) + (10 * 10))
+
+
+def test_head_inputs_follow_backbone_width():
+    """ShuffleNetV2 width changes with the scale; every layer that reads a tap follows it."""
+    for scale, variant in (("n", "x0_5"), ("s", "x1_0")):
+        model = DetectionModel(f"yolov5{scale}-shufflenetv2.yaml", verbose=False)
+        p3, p4, p5 = (ShuffleNetV2.declared_channels(variant, tap) for tap in ("P3", "P4", "P5"))
+        concat_p4, concat_p3 = model.model[7].cv1.conv.in_channels, model.model[11].cv1.conv.in_channels
+        assert model.model[3].cv1.conv.in_channels == p5
+        assert concat_p4 == model.model[4].conv.out_channels + p4
+        assert concat_p3 == model.model[8].conv.out_channels + p3
+
+
+def test_summary_names_our_modules_with_channels(monkeypatch):
+    from ultralytics.utils import LOGGER
+
+    lines = []
+    monkeypatch.setattr(LOGGER, "info", lambda message, *a, **k: lines.append(str(message)))
+    DetectionModel("yolo11n-mobilenetv2.yaml", verbose=True)
+    rows = [line for line in lines if "ultralytics_light.mobilenetv2.MobileNetV2" in line]
+    assert len(rows) == 3
+    assert "[3, 32, 'P3', 'DEFAULT']" in rows[0]
+    assert "[32, 96, 'P4', 'DEFAULT']" in rows[1]
+    assert "[96, 320, 'P5', 'DEFAULT']" in rows[2]
+
+
+def test_yaml_path_in_a_folder_whose_name_looks_scaled(tmp_path):
+    """A scaled name next to its unscaled file, in a folder like 'run2s/', reads that file with that scale."""
+    folder = tmp_path / "run2s"
+    folder.mkdir()
+    shutil.copy(MODELS_DIR / "yolo11-shufflenetv2.yaml", folder / "yolo11-shufflenetv2.yaml")
+    d = yaml_model_load(folder / "yolo11s-shufflenetv2.yaml")
+    assert d["scale"] == "s"
+    assert d["backbone"][0][2] == "ShuffleNetV2"
+
+
+def test_ultralytics_own_bare_names_still_load():
+    d = yaml_model_load("yolo11n.yaml")
+    assert d["scale"] == "n" and d["backbone"][0][2] == "Conv"
+
+
+def test_registration_is_idempotent():
+    import ultralytics.nn.tasks as tasks
+
+    import ultralytics_light
+    from ultralytics_light import patches
+
+    parse_model, load = tasks.parse_model, tasks.yaml_model_load
+    ultralytics_light.install()
+    patches.apply(tasks)
+    assert (tasks.parse_model, tasks.yaml_model_load) == (parse_model, load)
+    assert tasks.MobileNetV2 is MobileNetV2 and tasks.ShuffleNetV2 is ShuffleNetV2
+    assert not hasattr(tasks.parse_model.__wrapped__, "__wrapped__")  # patched once, not twice
+
+
+def test_unsupported_ultralytics_is_reported_once_and_nothing_is_patched(monkeypatch):
+    import types
+
+    import ultralytics
+    from ultralytics.utils import LOGGER
+
+    from ultralytics_light import patches
+
+    warnings = []
+    monkeypatch.setattr(ultralytics, "__version__", "8.5.0")
+    monkeypatch.setattr(LOGGER, "warning", lambda message, *a, **k: warnings.append(message))
+    fake_tasks = types.ModuleType("fake_tasks")
+    patches.apply(fake_tasks)
+    patches.apply(fake_tasks)
+    assert warnings == [
+        "ultralytics-light supports ultralytics>=8.4.0,<8.5, but ultralytics 8.5.0 is installed, so its "
+        "MobileNetV2/ShuffleNetV2 models are unavailable. Install a supported release: "
+        "pip install 'ultralytics>=8.4.0,<8.5'"
+    ]
+    assert not hasattr(fake_tasks, "MobileNetV2")
+
+
+def test_startup_hook_is_cheap_and_registers_on_ultralytics_import(run_fresh):
+    """A fresh interpreter has our finder but no torch; importing Ultralytics' parser registers our modules."""
+    check = (
+        "import sys\n"
+        "assert 'torch' not in sys.modules and 'ultralytics' not in sys.modules, sorted(sys.modules)\n"
+        "assert 'ultralytics_light' in sys.modules, 'the .pth start-up hook did not run'\n"
+        "import ultralytics.nn.tasks as tasks\n"
+        "print(tasks.MobileNetV2.__module__, tasks.ShuffleNetV2.__module__)\n"
+    )
+    result = run_fresh(sys.executable, "-c", check)
+    assert result.stdout.splitlines()[-1].split() == ["ultralytics_light.mobilenetv2", "ultralytics_light.shufflenetv2"]

@@ -1,0 +1,98 @@
+"""A torchvision classifier cut at its stride 8/16/32 boundaries, one YOLO backbone row per output (P3, P4, P5)."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import lru_cache
+
+import torch
+from torch import nn
+
+from ultralytics_light.weights import build_torchvision_model, check_weights
+
+TAPS = ("P3", "P4", "P5")
+PROBE_SIZE = 224  # any multiple of 32; shapes are probed on the meta device, so nothing is computed
+
+
+@dataclass(frozen=True)
+class FeatureInfo:
+    """One output a backbone declares, like an entry of timm's `feature_info`.
+
+    Args:
+        tap: Output name, 'P3', 'P4' or 'P5'.
+        channels: Channels of the output feature map.
+        stride: Input pixels per output pixel.
+    """
+
+    tap: str
+    channels: int
+    stride: int
+
+
+class TorchvisionStage(nn.Sequential):
+    """One stage of a torchvision classifier, from the previous tap (or the input) to `tap`.
+
+    Subclasses say which torchvision modules make up each stage (`stages`). Children keep torchvision's attribute
+    names, so the state-dict keys of the three stages together are torchvision's own (less the classifier).
+
+    Args:
+        c1: Input channels: 3 for P3, the previous tap's channels otherwise.
+        c2: Output channels; must equal the declared channels of `tap`.
+        builder: torchvision builder name, e.g. 'mobilenet_v2'.
+        tap: Which output this row produces: 'P3', 'P4' or 'P5'.
+        weights: torchvision weights tag ('DEFAULT', 'IMAGENET1K_V1', ...), or None for random weights.
+    """
+
+    def __init__(self, c1: int, c2: int, builder: str, tap: str, weights: str | None):
+        info = self.feature(builder, tap)
+        expected_c1 = 3 if tap == TAPS[0] else self.feature(builder, TAPS[TAPS.index(tap) - 1]).channels
+        if c1 != expected_c1:
+            source = "an RGB image" if tap == TAPS[0] else f"the {TAPS[TAPS.index(tap) - 1]} row of the same backbone"
+            raise ValueError(
+                f"{self.name(builder)} {tap}: input has {c1} channels, but this row takes {source} "
+                f"({expected_c1} channels). Check the row's 'from' index."
+            )
+        if c2 != info.channels:
+            raise ValueError(f"{self.name(builder)} {tap}: declared {info.channels} output channels, got c2={c2}.")
+        check_weights(self.name(builder), builder, weights)
+        model = build_torchvision_model(builder, weights)
+        super().__init__(OrderedDict(self.stages(model)[tap]))
+        self.builder, self.tap, self.weights = builder, tap, weights
+        self.channels, self.stride = info.channels, info.stride
+
+    @staticmethod
+    def stages(model: nn.Module) -> dict[str, dict[str, nn.Module]]:
+        """For each tap, the named torchvision modules that compute it from the previous tap."""
+        raise NotImplementedError
+
+    @classmethod
+    def name(cls, builder: str) -> str:
+        """How messages name this backbone, e.g. 'MobileNetV2(mobilenet_v2)'."""
+        return f"{cls.__name__}({builder})"
+
+    @classmethod
+    def feature(cls, builder: str, tap: str) -> FeatureInfo:
+        """The declared output of one tap; a ValueError naming the valid taps for any other."""
+        if tap not in TAPS:
+            raise ValueError(f"{cls.name(builder)}: unknown tap {tap!r}; use one of {list(TAPS)}.")
+        return cls.feature_info(builder)[TAPS.index(tap)]
+
+    @classmethod
+    @lru_cache(maxsize=None)
+    def feature_info(cls, builder: str) -> tuple[FeatureInfo, ...]:
+        """Channels and stride of every tap, read off torchvision's model by a shape-only pass on the meta device."""
+        from torchvision.models import get_model
+
+        with torch.device("meta"):
+            model = get_model(builder, weights=None).eval()
+            x = torch.empty(1, 3, PROBE_SIZE, PROBE_SIZE)
+            info = []
+            for tap, modules in cls.stages(model).items():
+                for module in modules.values():
+                    x = module(x)
+                info.append(FeatureInfo(tap, x.shape[1], PROBE_SIZE // x.shape[-1]))
+        return tuple(info)
+
+    def extra_repr(self) -> str:
+        return f"builder={self.builder!r}, tap={self.tap!r}, weights={self.weights!r}"
