@@ -40,8 +40,16 @@ def apply(tasks: ModuleType) -> None:
         LOGGER.warning(unsupported_ultralytics_message(ultralytics.__version__))
         return
 
-    from ultralytics_light.patches import declared_channels, model_yaml, module_names
+    from ultralytics_light.patches import (
+        checkpoint_rebuild,
+        declared_channels,
+        model_yaml,
+        module_names,
+        pretrained_batchnorm,
+    )
 
     module_names.apply(tasks)
     declared_channels.apply(tasks)
     model_yaml.apply(tasks)
+    pretrained_batchnorm.apply(tasks)
+    checkpoint_rebuild.apply(tasks)

@@ -38,10 +38,12 @@ def torch_home(tmp_path_factory) -> Path:
     return home
 
 
-@pytest.fixture(autouse=True)
-def offline_cache(torch_home, monkeypatch):
-    """Every test sees the offline cache, in this process and in the subprocesses it starts."""
-    monkeypatch.setenv("TORCH_HOME", str(torch_home))
+@pytest.fixture(scope="session", autouse=True)
+def offline_cache(torch_home):
+    """Every test and fixture sees the offline cache, in this process and in the subprocesses it starts."""
+    with pytest.MonkeyPatch.context() as session_patch:
+        session_patch.setenv("TORCH_HOME", str(torch_home))
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -81,13 +83,21 @@ def bus_jpg() -> Path:
 def run_fresh(tmp_path):
     """Run a command in a fresh interpreter that never imports ultralytics_light by hand.
 
-    `yolo` means the stock Ultralytics CLI of this Python. Ultralytics' settings go to a temporary folder.
+    `yolo` and `ultralytics-light` mean those console scripts of this Python. Ultralytics' settings go to a
+    temporary folder, and any download is refused at once (a closed local port as the proxy).
     Returns the CompletedProcess; fails the test with the output on a non-zero exit unless `check=False`.
     """
 
     def run(*args: str, cwd: Path | None = None, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
-        command = [str(Path(sys.executable).parent / "yolo"), *args[1:]] if args[0] == "yolo" else list(args)
-        env = {**os.environ, "YOLO_CONFIG_DIR": str(tmp_path / "ultralytics_settings"), "PYTHONPATH": ""}
+        script = Path(sys.executable).parent / args[0]
+        command = [str(script), *args[1:]] if args[0] in ("yolo", "ultralytics-light") else list(args)
+        env = {
+            **os.environ,
+            "YOLO_CONFIG_DIR": str(tmp_path / "ultralytics_settings"),
+            "PYTHONPATH": "",
+            **{name: "http://127.0.0.1:9" for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY")},
+        }
+        env.pop("no_proxy", None), env.pop("NO_PROXY", None)
         result = subprocess.run(
             command, cwd=cwd or tmp_path, env=env, capture_output=True, text=True, timeout=timeout
         )

@@ -26,6 +26,13 @@ def rows_for(builder: str, weights=None) -> list[torch.nn.Module]:
     return rows
 
 
+def imagenet_normalize(x: torch.Tensor) -> torch.Tensor:
+    """torchvision's ImageNet preprocessing after ToTensor, written out."""
+    mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+    std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    return (x - mean) / std
+
+
 def torchvision_taps(builder: str, model: torch.nn.Module) -> list[torch.nn.Module]:
     """The reference cuts of the issue, written out against torchvision's model."""
     if builder == "mobilenet_v2":
@@ -52,13 +59,13 @@ def test_taps_match_declaration_and_torchvision(builder):
         row.load_state_dict({k: reference_state[k] for k in row.state_dict()}, strict=True)
         row.eval()
     declared = type(rows[0]).feature_info(builder)
-    x = torch.rand(1, 3, 256, 256)
-    ours = reference_input = x
+    x = torch.rand(1, 3, 256, 256)  # what Ultralytics feeds: RGB in [0, 1]; the P3 row normalizes it itself
+    ours, reference_input = x, imagenet_normalize(x)
     with torch.no_grad():
         for row, cut, info in zip(rows, torchvision_taps(builder, reference), declared):
             ours, reference_input = row(ours), cut(reference_input)
             assert ours.shape == (1, info.channels, 256 // info.stride, 256 // info.stride)
-            torch.testing.assert_close(ours, reference_input, rtol=0, atol=0)
+            torch.testing.assert_close(ours, reference_input, rtol=0, atol=1e-5)
     assert [info.stride for info in declared] == [8, 16, 32]
     assert [info.tap for info in declared] == list(TAPS)
 
@@ -103,6 +110,8 @@ def test_scale_letters_pick_shufflenet_width():
         (lambda: ShuffleNetV2(3, 48, "x0_5", "P6", None), "unknown tap 'P6'; use one of ['P3', 'P4', 'P5']"),
         (lambda: MobileNetV2(3, 32, "C3", None), "MobileNetV2(mobilenet_v2): unknown tap 'C3'"),
         (lambda: MobileNetV2(3, 32, "P3", "IMAGENET"), "unknown weights 'IMAGENET' for torchvision's mobilenet_v2"),
+        (lambda: MobileNetV2(3, 32, "P3", "IMAGENET"), "a path to a .pth state dict, or null to start from random"),
+        (lambda: MobileNetV2(3, 32, "P3", "nowhere/mnv2.pth"), "weights file 'nowhere/mnv2.pth' does not exist"),
         (lambda: ShuffleNetV2(3, 48, "x0_5", "P3", "IMAGENET1K_V2"), "use one of ['DEFAULT', 'IMAGENET1K_V1']"),
         (lambda: MobileNetV2(3, 96, "P4", None), "P4: input has 3 channels, but this row takes the P3 row"),
         (lambda: MobileNetV2(1, 32, "P3", None), "P3: input has 1 channels, but this row takes an RGB image"),
@@ -121,6 +130,18 @@ def test_weights_tag_loads_the_cached_file(torch_home):
 
     file = torch_home / "hub" / "checkpoints" / get_model_weights("shufflenet_v2_x0_5").DEFAULT.url.rsplit("/", 1)[-1]
     expected = torch.load(file, weights_only=True)
-    for row in rows_for("shufflenet_v2_x0_5", weights="DEFAULT"):
+    rows = rows_for("shufflenet_v2_x0_5", weights="DEFAULT")
+    assert [row.weights for row in rows] == ["IMAGENET1K_V1"] * 3  # what DEFAULT resolved to
+    for row in rows:
         for key, tensor in row.state_dict().items():
             assert torch.equal(tensor, expected[key]), key
+
+
+def test_frozen_stage_keeps_batchnorm_in_eval_mode():
+    row = rows_for("mobilenet_v2")[1]
+    norms = [m for m in row.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert all(norm.training for norm in row.train().modules())
+    for parameter in row.parameters():
+        parameter.requires_grad = False
+    row.train()
+    assert row.training and norms and not any(norm.training for norm in norms)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+import inspect
 from functools import lru_cache
 
 import torch
 from torch import nn
 
-from ultralytics_light.weights import build_torchvision_model, check_weights
+from ultralytics_light.normalize import ImageNetNormalize
+from ultralytics_light.weights import build_torchvision_model, check_weights, weights_enum
 
 TAPS = ("P3", "P4", "P5")
 PROBE_SIZE = 224  # any multiple of 32; shapes are probed on the meta device, so nothing is computed
@@ -34,31 +36,40 @@ class TorchvisionStage(nn.Sequential):
     """One stage of a torchvision classifier, from the previous tap (or the input) to `tap`.
 
     Subclasses say which torchvision modules make up each stage (`stages`). Children keep torchvision's attribute
-    names, so the state-dict keys of the three stages together are torchvision's own (less the classifier).
+    names, so the state-dict keys of the three stages together are torchvision's own (less the classifier). The P3
+    stage starts with the ImageNet normalization torchvision's weights expect.
+
+    As mmdet's `norm_eval` for frozen stages: a stage whose parameters are all frozen keeps its BatchNorm layers in
+    eval mode through `train()`, so their running statistics stay the pretrained ones.
 
     Args:
         c1: Input channels: 3 for P3, the previous tap's channels otherwise.
         c2: Output channels; must equal the declared channels of `tap`.
         builder: torchvision builder name, e.g. 'mobilenet_v2'.
         tap: Which output this row produces: 'P3', 'P4' or 'P5'.
-        weights: torchvision weights tag ('DEFAULT', 'IMAGENET1K_V1', ...), or None for random weights.
+        weights: torchvision weights tag ('DEFAULT', 'IMAGENET1K_V1', ...), a path to a torchvision-format state dict,
+            or None for random weights.
     """
 
     def __init__(self, c1: int, c2: int, builder: str, tap: str, weights: str | None):
         info = self.feature(builder, tap)
         expected_c1 = 3 if tap == TAPS[0] else self.feature(builder, TAPS[TAPS.index(tap) - 1]).channels
         if c1 != expected_c1:
-            source = "an RGB image" if tap == TAPS[0] else f"the {TAPS[TAPS.index(tap) - 1]} row of the same backbone"
+            takes = "an RGB image" if tap == TAPS[0] else f"the {TAPS[TAPS.index(tap) - 1]} row of the same backbone"
             raise ValueError(
-                f"{self.name(builder)} {tap}: input has {c1} channels, but this row takes {source} "
+                f"{self.name(builder)} {tap}: input has {c1} channels, but this row takes {takes} "
                 f"({expected_c1} channels). Check the row's 'from' index."
             )
         if c2 != info.channels:
             raise ValueError(f"{self.name(builder)} {tap}: declared {info.channels} output channels, got c2={c2}.")
         check_weights(self.name(builder), builder, weights)
-        model = build_torchvision_model(builder, weights)
-        super().__init__(OrderedDict(self.stages(model)[tap]))
-        self.builder, self.tap, self.weights = builder, tap, weights
+        model, source = build_torchvision_model(builder, weights)
+        modules = self.stages(model)[tap]
+        if tap == TAPS[0]:
+            transforms = weights_enum(builder).DEFAULT.transforms()
+            modules = {"normalize": ImageNetNormalize(transforms.mean, transforms.std), **modules}
+        super().__init__(OrderedDict(modules))
+        self.builder, self.tap, self.weights = builder, tap, source  # source: the tag or file actually loaded
         self.channels, self.stride = info.channels, info.stride
 
     @staticmethod
@@ -93,6 +104,24 @@ class TorchvisionStage(nn.Sequential):
                     x = module(x)
                 info.append(FeatureInfo(tap, x.shape[1], PROBE_SIZE // x.shape[-1]))
         return tuple(info)
+
+    def train(self, mode: bool = True) -> TorchvisionStage:
+        """Set train/eval mode; BatchNorm of a fully frozen stage stays in eval mode."""
+        super().train(mode)
+        if mode and not any(p.requires_grad for p in self.parameters()):
+            for module in self.modules():
+                if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                    module.eval()
+        return self
+
+    @classmethod
+    def without_pretrained(cls, args: list) -> list:
+        """This row's YAML args with weights null, for rebuilding a model whose own weights are then loaded."""
+        names = list(inspect.signature(cls.__init__).parameters)[3:]  # after self, c1, c2
+        index = names.index("weights")
+        args = [*args, *[None] * (index + 1 - len(args))]
+        args[index] = None
+        return args
 
     def extra_repr(self) -> str:
         return f"builder={self.builder!r}, tap={self.tap!r}, weights={self.weights!r}"
