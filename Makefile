@@ -1,11 +1,11 @@
 PYTHON ?= python3
 PIP := $(PYTHON) -m pip
 
-.PHONY: install reinstall test
+.PHONY: install reinstall test bench
 
 # Everything the tests need, with torch/torchvision/ultralytics pinned to the tested releases.
 install:
-	$(PIP) install --constraint requirements-pinned.txt ".[test]"
+	$(PIP) install --constraint requirements-pinned.txt ".[test,export]"
 
 # Our own package only, from this checkout: a regular (non-editable) install, because editable installs do not
 # carry the ultralytics_light.pth start-up hook. Cheap, so `make test` always tests the code in front of it.
@@ -14,3 +14,8 @@ reinstall:
 
 test: reinstall
 	$(PYTHON) -m pytest
+
+# Not a test: times every shipped model against stock yolov5n/yolo11n/yolo26n, writes bench/results.* and the
+# README's model table. Several minutes; keep the machine otherwise idle.
+bench: reinstall
+	$(PYTHON) bench/bench.py --readme README.md

@@ -43,6 +43,7 @@ def apply(tasks: ModuleType) -> None:
     from ultralytics_light.patches import (
         checkpoint_rebuild,
         declared_channels,
+        fuse_backbone,
         model_yaml,
         module_names,
         pretrained_batchnorm,
@@ -53,3 +54,4 @@ def apply(tasks: ModuleType) -> None:
     model_yaml.apply(tasks)
     pretrained_batchnorm.apply(tasks)
     checkpoint_rebuild.apply(tasks)
+    fuse_backbone.apply(tasks)

@@ -11,6 +11,14 @@ import numpy as np
 import pytest
 
 SHIPPED_BUILDERS = ("mobilenet_v2", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0")  # what scales n and s use
+SHIPPED_N = (
+    "yolov5n-mobilenetv2.yaml",
+    "yolov5n-shufflenetv2.yaml",
+    "yolo11n-mobilenetv2.yaml",
+    "yolo11n-shufflenetv2.yaml",
+    "yolo11n-lite-mobilenetv2.yaml",
+    "yolo11n-lite-shufflenetv2.yaml",
+)
 
 
 def write_torchvision_checkpoint(checkpoints: Path, builder: str, tag: str = "DEFAULT", seed: int = 0) -> Path:
@@ -79,6 +87,37 @@ def bus_jpg() -> Path:
     return Path(ultralytics.__file__).parent / "assets" / "bus.jpg"
 
 
+@pytest.fixture(scope="session", params=SHIPPED_N)
+def trained(request, detect_dataset, tmp_path_factory) -> tuple[str, Path]:
+    """(model name, best.pt) of one epoch of `yolo train` with each shipped YAML at scale n, in a fresh interpreter."""
+    runs = tmp_path_factory.mktemp("runs")
+    fresh_run(
+        ["yolo", "train", f"model={request.param}", f"data={detect_dataset}", "epochs=1", "imgsz=64", "batch=4",
+         "workers=0", "device=cpu", "plots=False", f"project={runs}", "name=train"],
+        cwd=runs, settings=runs / "ultralytics_settings",
+    )  # fmt: skip
+    best = runs / "train" / "weights" / "best.pt"
+    assert best.is_file()
+    return request.param, best
+
+
+def fresh_run(args: list[str], cwd: Path, settings: Path, check: bool = True, timeout: float = 600):
+    """Run a command in a fresh interpreter that never imports ultralytics_light by hand (see `run_fresh`)."""
+    script = Path(sys.executable).parent / args[0]
+    command = [str(script), *args[1:]] if args[0] in ("yolo", "ultralytics-light") else list(args)
+    env = {
+        **os.environ,
+        "YOLO_CONFIG_DIR": str(settings),
+        "PYTHONPATH": "",
+        **{name: "http://127.0.0.1:9" for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY")},
+    }
+    env.pop("no_proxy", None), env.pop("NO_PROXY", None)
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        pytest.fail(f"{command} exited {result.returncode}\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+    return result
+
+
 @pytest.fixture
 def run_fresh(tmp_path):
     """Run a command in a fresh interpreter that never imports ultralytics_light by hand.
@@ -89,20 +128,6 @@ def run_fresh(tmp_path):
     """
 
     def run(*args: str, cwd: Path | None = None, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
-        script = Path(sys.executable).parent / args[0]
-        command = [str(script), *args[1:]] if args[0] in ("yolo", "ultralytics-light") else list(args)
-        env = {
-            **os.environ,
-            "YOLO_CONFIG_DIR": str(tmp_path / "ultralytics_settings"),
-            "PYTHONPATH": "",
-            **{name: "http://127.0.0.1:9" for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY")},
-        }
-        env.pop("no_proxy", None), env.pop("NO_PROXY", None)
-        result = subprocess.run(
-            command, cwd=cwd or tmp_path, env=env, capture_output=True, text=True, timeout=timeout
-        )
-        if check and result.returncode != 0:
-            pytest.fail(f"{command} exited {result.returncode}\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
-        return result
+        return fresh_run(list(args), cwd or tmp_path, tmp_path / "ultralytics_settings", check, timeout)
 
     return run

@@ -17,6 +17,8 @@ SHIPPED = [
     "yolov5-shufflenetv2.yaml",
     "yolo11-mobilenetv2.yaml",
     "yolo11-shufflenetv2.yaml",
+    "yolo11-lite-mobilenetv2.yaml",
+    "yolo11-lite-shufflenetv2.yaml",
 ]
 
 
@@ -42,7 +44,8 @@ def test_shipped_yaml_builds_by_bare_name(name, scale, tmp_path, monkeypatch):
     expected_builder = "mobilenet_v2" if "mobilenet" in name else {"n": "shufflenet_v2_x0_5", "s": "shufflenet_v2_x1_0"}[scale]
     assert {row.builder for row in backbone} == {expected_builder}
     # The layer after P5 is sized from the declaration, not from a number in the YAML.
-    assert model.model[3].cv1.conv.in_channels == type(backbone[2]).feature(expected_builder, "P5").channels
+    first_conv = next(m for m in model.model[3].modules() if isinstance(m, torch.nn.Conv2d))
+    assert first_conv.in_channels == type(backbone[2]).feature(expected_builder, "P5").channels
     model.eval()
     with torch.no_grad():
         predictions = model(torch.rand(1, 3, 320, 320))[0]
@@ -58,6 +61,16 @@ def test_head_inputs_follow_backbone_width():
         assert model.model[3].cv1.conv.in_channels == p5
         assert concat_p4 == model.model[4].conv.out_channels + p4
         assert concat_p3 == model.model[8].conv.out_channels + p3
+
+
+def test_lite_shufflenet_n_fits_the_edge_budget():
+    """The lightest model: at most 1.0 M parameters and 3.0 GFLOPs at 640 (YOLOv5-Lite-e: 0.78 M, 2.9 at 640)."""
+    from ultralytics.utils.torch_utils import get_flops
+
+    model = DetectionModel("yolo11n-lite-shufflenetv2.yaml", verbose=False)
+    assert sum(p.numel() for p in model.parameters()) <= 1.0e6
+    assert get_flops(model, 640) <= 3.0
+    assert all(type(m).__name__ != "SPPF" for m in model.modules())
 
 
 def test_summary_names_our_modules_with_channels(monkeypatch):

@@ -114,6 +114,25 @@ class TorchvisionStage(nn.Sequential):
                     module.eval()
         return self
 
+    def fuse(self) -> None:
+        """Fold every BatchNorm into the convolution before it, for inference (torchvision puts each right after
+        its convolution in a Sequential: `Conv2dNormActivation`, the residual branches)."""
+        from ultralytics.utils.torch_utils import fuse_conv_and_bn
+
+        for sequential in self.modules():
+            if not isinstance(sequential, nn.Sequential):
+                continue
+            names = list(sequential._modules)
+            for conv_name, norm_name in zip(names, names[1:]):
+                conv, norm = sequential._modules[conv_name], sequential._modules[norm_name]
+                if isinstance(conv, nn.Conv2d) and isinstance(norm, nn.BatchNorm2d):
+                    sequential._modules[conv_name] = fuse_conv_and_bn(conv, norm)
+                    sequential._modules[norm_name] = nn.Identity()
+
+    def is_fused(self) -> bool:
+        """Whether no BatchNorm is left in this stage."""
+        return not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in self.modules())
+
     @classmethod
     def without_pretrained(cls, args: list) -> list:
         """This row's YAML args with weights null, for rebuilding a model whose own weights are then loaded."""

@@ -1,0 +1,223 @@
+"""Benchmark: every shipped model (scales n and s) beside stock Ultralytics yolov5n, yolo11n and yolo26n, in one run.
+
+For each model: parameters, GFLOPs at 640, CPU latency of the fused PyTorch model and of its ONNX export (Ultralytics'
+exporter, ONNX Runtime), at each size: median and interquartile range of `--runs` timed runs after `--warmup` untimed
+ones, batch 1, `--threads` threads. Writes results.md, results.csv and latency_vs_params.png, and with --readme
+rewrites the README's model table. Weights are random (backbone rows with weights null): latency does not depend on
+them, and no ImageNet file is needed.
+
+    python bench/bench.py                       # everything, as `make bench` runs it
+    python bench/bench.py --models yolov5n-shufflenetv2.yaml --sizes 64 --runs 2 --warmup 1 --out /tmp/b
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+REFERENCES = ("yolov5n.yaml", "yolo11n.yaml", "yolo26n.yaml")
+README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def shipped_models() -> list[str]:
+    """Every shipped YAML at scales n and s, e.g. 'yolo11n-mobilenetv2.yaml'."""
+    from ultralytics_light.cfg import model_names
+
+    return [name.replace("-", f"{scale}-", 1) for name in model_names() for scale in "ns"]
+
+
+def random_weights_yaml(name: str, folder: Path) -> str:
+    """A path that builds `name` with random backbone weights: our YAML with weights null, copied to `folder`."""
+    from ultralytics.utils import YAML
+
+    from ultralytics_light.cfg import find_model_yaml
+    from ultralytics_light.patches.checkpoint_rebuild import drop_pretrained
+
+    source = find_model_yaml(name)
+    if source is None:
+        return name  # a stock Ultralytics model
+    d = YAML.load(source)
+    drop_pretrained(d)
+    YAML.save(folder / source.name, d)
+    return str(folder / name)
+
+
+def summary(times: list[float]) -> tuple[float, float]:
+    """Median and interquartile range."""
+    q1, _, q3 = statistics.quantiles(times, n=4)
+    return statistics.median(times), q3 - q1
+
+
+def build(name: str, sizes: list[int], threads: int, folder: Path) -> tuple[dict, dict]:
+    """Static figures of one model, and its runnable forms: fused PyTorch and an ONNX Runtime session per size."""
+    import onnxruntime as ort
+    from ultralytics import YOLO
+    from ultralytics.utils.torch_utils import get_flops
+
+    yolo = YOLO(random_weights_yaml(name, folder))
+    model = yolo.model.eval()
+    row = {
+        "model": Path(name).stem,
+        "params_M": sum(p.numel() for p in model.parameters()) / 1e6,
+        "gflops_640": get_flops(model, 640),
+    }
+    fused = YOLO(random_weights_yaml(name, folder)).model.eval().fuse(verbose=False)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+    runners = {}
+    for size in sizes:
+        x = torch.rand(1, 3, size, size)
+        session = ort.InferenceSession(yolo.export(format="onnx", imgsz=size), options, providers=["CPUExecutionProvider"])
+        feed = {session.get_inputs()[0].name: x.numpy()}
+        runners[f"torch_ms_{size}"] = lambda fused=fused, x=x: fused(x)
+        runners[f"ort_ms_{size}"] = lambda session=session, feed=feed: session.run(None, feed)
+    return row, runners
+
+
+def time_interleaved(runners: list[dict], warmup: int, runs: int) -> list[dict[str, list[float]]]:
+    """Time every runner of every model, one run each per round, so that drift in machine load hits all alike."""
+    times = [{key: [] for key in model} for model in runners]
+    with torch.inference_mode():
+        for model in runners:
+            for run in model.values():
+                for _ in range(warmup):
+                    run()
+        for round_ in range(runs):
+            for model, model_times in zip(runners, times):
+                for key, run in model.items():
+                    start = time.perf_counter()
+                    run()
+                    model_times[key].append((time.perf_counter() - start) * 1000)
+            if (round_ + 1) % 10 == 0:
+                print(f"    timed round {round_ + 1}/{runs}", flush=True)
+    return times
+
+
+def add_ratios(rows: list[dict], sizes: list[int]) -> None:
+    by_name = {row["model"]: row for row in rows}
+    for reference in ("yolo11n", "yolo26n"):
+        if reference not in by_name:
+            continue
+        for row in rows:
+            for metric in ("params_M", "gflops_640", *(f"{k}_ms_{s}" for k in ("torch", "ort") for s in sizes)):
+                row[f"{metric}/{reference}"] = row[metric] / by_name[reference][metric]
+
+
+def machine() -> str:
+    import onnxruntime
+    import ultralytics
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return (
+        f"{cpu}, {args_threads} threads; Python {platform.python_version()}, torch {torch.__version__}, "
+        f"onnxruntime {onnxruntime.__version__}, ultralytics {ultralytics.__version__}"
+    )
+
+
+def markdown(rows: list[dict], sizes: list[int], about: str) -> str:
+    lines = [
+        f"Measured on {about}. Batch 1, random weights; latency = median (± interquartile range) of timed runs after "
+        f"warm-up, all models timed interleaved; ratios are ONNX Runtime latency over yolo11n's / yolo26n's.",
+        "",
+        "| model | params (M) | GFLOPs 640 | "
+        + " | ".join(f"PyTorch {s} ms | ORT {s} ms | ORT {s} ÷ 11n | ORT {s} ÷ 26n" for s in sizes)
+        + " |",
+        "|---" * (3 + 4 * len(sizes)) + "|",
+    ]
+    for r in rows:
+        cells = [r["model"], f"{r['params_M']:.2f}", f"{r['gflops_640']:.1f}"]
+        for s in sizes:
+            cells += [
+                f"{r[f'torch_ms_{s}']:.1f} ± {r[f'torch_iqr_{s}']:.1f}",
+                f"{r[f'ort_ms_{s}']:.1f} ± {r[f'ort_iqr_{s}']:.1f}",
+                f"{r.get(f'ort_ms_{s}/yolo11n', float('nan')):.2f}",
+                f"{r.get(f'ort_ms_{s}/yolo26n', float('nan')):.2f}",
+            ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(rows: list[dict], size: int, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for r in rows:
+        stock = r["model"].startswith(("yolov5n", "yolo11n", "yolo26n")) and "-" not in r["model"]
+        ax.scatter(r["params_M"], r[f"ort_ms_{size}"], marker="s" if stock else "o", color="grey" if stock else "C0")
+        ax.annotate(r["model"], (r["params_M"], r[f"ort_ms_{size}"]), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    ax.set_xlabel("parameters (M)")
+    ax.set_ylabel(f"ONNX Runtime CPU latency at {size} (ms, median)")
+    ax.set_title("ultralytics-light models (circles) vs stock Ultralytics (squares)")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def update_readme(readme: Path, table: str) -> None:
+    text = readme.read_text()
+    start, end = text.index(README_START) + len(README_START), text.index(README_END)
+    readme.write_text(text[:start] + "\n" + table + text[end:])
+
+
+def main(argv: list[str] | None = None) -> None:
+    global args_threads
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", nargs="+", help="model YAML names (default: all shipped at n and s, and references)")
+    parser.add_argument("--sizes", nargs="+", type=int, default=[320, 640])
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent)
+    parser.add_argument("--readme", type=Path, help="rewrite the table between the bench markers of this README")
+    args = parser.parse_args(argv)
+    args_threads = args.threads
+    torch.set_num_threads(args.threads)
+    models = args.models or [*shipped_models(), *REFERENCES]
+    about = machine()
+    print(f"{len(models)} models, sizes {args.sizes}, {args.threads} threads, warm-up {args.warmup}, runs {args.runs}")
+    print(f"machine: {about}")
+    rows, runners = [], []
+    with tempfile.TemporaryDirectory() as folder:
+        for i, name in enumerate(models, 1):
+            print(f"[{i}/{len(models)}] building and exporting {name} …", flush=True)
+            row, runner = build(name, args.sizes, args.threads, Path(folder))
+            rows.append(row)
+            runners.append(runner)
+        print(f"timing {len(models)} models interleaved: {args.warmup} warm-up + {args.runs} timed runs each", flush=True)
+        for row, times in zip(rows, time_interleaved(runners, args.warmup, args.runs)):
+            for key, values in times.items():
+                row[key], row[key.replace("_ms_", "_iqr_")] = summary(values)
+    add_ratios(rows, args.sizes)
+    args.out.mkdir(parents=True, exist_ok=True)
+    with open(args.out / "results.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for r in rows for k in r)))
+        writer.writeheader()
+        writer.writerows(rows)
+    table = markdown(rows, args.sizes, about)
+    (args.out / "results.md").write_text("# Benchmark\n\n" + table)
+    plot(rows, max(args.sizes), args.out / "latency_vs_params.png")
+    if args.readme:
+        update_readme(args.readme, table)
+    print(table)
+    print(f"wrote {args.out / 'results.md'}, {args.out / 'results.csv'}, {args.out / 'latency_vs_params.png'}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,113 @@
+"""Deployment: fused inference folds every BatchNorm, and exports give PyTorch's detections in a fresh interpreter."""
+
+from __future__ import annotations
+
+import copy
+import sys
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from ultralytics import YOLO
+from ultralytics.utils.nms import non_max_suppression
+
+IMGSZ = 64
+
+EXPORT_ALL = """
+import sys
+from ultralytics import YOLO
+
+for fmt in sys.argv[2:]:
+    print("exported", YOLO(sys.argv[1]).export(format=fmt, imgsz=%d))
+""" % IMGSZ
+
+
+def bus_input(bus_jpg) -> torch.Tensor:
+    """bus.jpg as the models take it: RGB, [0, 1], NCHW; stretched rather than letterboxed, because the flat padding
+    of a letterbox gives a barely trained model many exactly tied scores, which NMS may break either way."""
+    image = cv2.resize(cv2.imread(str(bus_jpg)), (IMGSZ, IMGSZ), interpolation=cv2.INTER_AREA)
+    return torch.from_numpy(np.ascontiguousarray(image[..., ::-1].transpose(2, 0, 1))).float().unsqueeze(0) / 255
+
+
+def with_varied_scores(best, folder):
+    """A copy of a one-epoch checkpoint whose class outputs vary with the image: its final class convolutions get
+    seeded random weights. Barely trained, every anchor scores the same (the initial bias), and NMS breaks such ties
+    either way; exactness of an export does not depend on the weights being good."""
+    ckpt = torch.load(best, map_location="cpu", weights_only=False)
+    generator = torch.Generator().manual_seed(0)
+    for branch in ckpt["model"].model[-1].cv3:
+        final = branch[-1]
+        final.weight.data = torch.randn(final.weight.shape, generator=generator).to(final.weight.dtype)
+        final.bias.data.zero_()
+    ckpt["ema"] = None
+    varied = folder / "varied.pt"
+    torch.save(ckpt, varied)
+    return varied
+
+
+def detections(raw: torch.Tensor) -> torch.Tensor:
+    """Boxes after NMS, low confidence so that a one-epoch model yields some: (n, 6) xyxy, score, class."""
+    return non_max_suppression(raw, conf_thres=0.001, iou_thres=0.7, max_det=50)[0]
+
+
+def by_position(found: torch.Tensor) -> torch.Tensor:
+    """Detections in a fixed order (by rounded box corners), so that near-tied scores ranked either way compare."""
+    keys = (found[:, :4] * 10).round().tolist()
+    return found[sorted(range(len(found)), key=lambda i: keys[i])]
+
+
+def assert_same_detections(ours: torch.Tensor, expected: torch.Tensor, score_atol: float) -> None:
+    """Same boxes after NMS (as sets: to 0.01 px), same classes, scores within `score_atol`."""
+    ours, expected = by_position(detections(ours)), by_position(detections(expected))
+    assert len(expected) > 0
+    assert ours.shape == expected.shape
+    torch.testing.assert_close(ours[:, 4], expected[:, 4], rtol=0, atol=score_atol)  # scores
+    torch.testing.assert_close(ours[:, :4], expected[:, :4], rtol=0, atol=1e-2)  # boxes, pixels
+    assert torch.equal(ours[:, 5], expected[:, 5])  # classes
+
+
+def test_fuse_folds_every_batchnorm_and_keeps_the_output(trained, bus_jpg):
+    _, best = trained
+    model = YOLO(best).model.float().eval()
+    fused = copy.deepcopy(model).fuse(verbose=False)
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules()) and not model.is_fused()
+    assert not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in fused.modules())
+    assert fused.is_fused()
+    x = bus_input(bus_jpg)
+    with torch.no_grad():
+        expected, ours = model(x)[0], fused(x)[0]
+    torch.testing.assert_close(ours, expected, rtol=0, atol=1e-4)
+
+
+def test_onnx_torchscript_openvino_export_match_pytorch(trained, bus_jpg, run_fresh, tmp_path):
+    import onnxruntime as ort
+
+    model_name, best = trained
+    best = with_varied_scores(best, tmp_path)
+    formats = ["onnx", "torchscript", "openvino"] + (["ncnn"] if "lite-shufflenet" in model_name else [])
+    out = run_fresh(sys.executable, "-c", EXPORT_ALL, str(best), *formats).stdout
+    assert out.count("exported") == len(formats)
+
+    x = bus_input(bus_jpg)
+    with torch.no_grad():
+        expected = YOLO(best).model.float().eval().fuse(verbose=False)(x)[0]
+
+    session = ort.InferenceSession(str(best.with_suffix(".onnx")), providers=["CPUExecutionProvider"])
+    assert {"Sub", "Div"} <= {node.op_type for node in __import__("onnx").load(str(best.with_suffix(".onnx"))).graph.node}
+    ours = torch.from_numpy(session.run(None, {session.get_inputs()[0].name: x.numpy()})[0])
+    assert_same_detections(ours, expected, score_atol=1e-3)
+
+    scripted = torch.jit.load(str(best.with_suffix(".torchscript")))
+    with torch.no_grad():
+        assert_same_detections(scripted(x), expected, score_atol=1e-4)
+
+    import openvino as ov
+
+    compiled = ov.Core().compile_model(str(best.parent / f"{best.stem}_openvino_model" / f"{best.stem}.xml"), "CPU")
+    assert_same_detections(torch.from_numpy(compiled(x.numpy())[0]), expected, score_atol=1e-3)
+
+    for exported in [best.with_suffix(".onnx")] + ([best.parent / f"{best.stem}_ncnn_model"] if "ncnn" in formats else []):
+        result = run_fresh("yolo", "predict", f"model={exported}", f"source={bus_jpg}", f"imgsz={IMGSZ}",
+                           "device=cpu", f"project={tmp_path / 'predict'}", "save=False")  # fmt: skip
+        assert "bus.jpg: 64x64" in result.stdout + result.stderr
