@@ -13,6 +13,7 @@ them, and no ImageNet file is needed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import platform
 import statistics
@@ -187,6 +188,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).parent)
     parser.add_argument("--readme", type=Path, help="rewrite the table between the bench markers of this README")
     args = parser.parse_args(argv)
+    args.out = args.out.resolve()
+    args.readme = args.readme.resolve() if args.readme else None
     args_threads = args.threads
     torch.set_num_threads(args.threads)
     models = args.models or [*shipped_models(), *REFERENCES]
@@ -194,7 +197,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{len(models)} models, sizes {args.sizes}, {args.threads} threads, warm-up {args.warmup}, runs {args.runs}")
     print(f"machine: {about}")
     rows, runners = [], []
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, contextlib.chdir(folder):  # exports land in the working directory
         for i, name in enumerate(models, 1):
             print(f"[{i}/{len(models)}] building and exporting {name} …", flush=True)
             row, runner = build(name, args.sizes, args.threads, Path(folder))
