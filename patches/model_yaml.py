@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from types import ModuleType
 
-from ultralytics_light.cfg import find_model_yaml, unscaled_name
+from ultralytics_light.cfg import find_model_yaml, model_names, unscaled_name
 
 
 def local_or_shipped_yaml(path: Path) -> Path | None:
@@ -30,7 +30,16 @@ def apply(tasks: ModuleType) -> None:
         path = Path(path)
         yaml_file = local_or_shipped_yaml(path)
         if yaml_file is None:
-            return stock(path)
+            try:
+                return stock(path)
+            except FileNotFoundError:
+                if path.parent != Path("."):
+                    raise
+                raise FileNotFoundError(
+                    f"'{path}' is not a model YAML of ultralytics-light, nor of Ultralytics, nor a file here. "
+                    f"ultralytics-light's models (scale n/s/m/l/x after the version, e.g. yolo11n-mobilenetv2.yaml): "
+                    f"{', '.join(model_names())}"
+                ) from None
         d = tasks.YAML.load(yaml_file)
         d["scale"] = tasks.guess_model_scale(path)
         d["yaml_file"] = str(path)

@@ -54,29 +54,55 @@ def offline_cache(torch_home):
         yield
 
 
-@pytest.fixture(scope="session")
-def detect_dataset(tmp_path_factory) -> Path:
-    """A 2-class detection dataset of coloured rectangles, 4 train and 4 val images of 96x96; returns its data.yaml."""
+def rectangles_dataset(root: Path, task: str = "detect") -> Path:
+    """A 2-class dataset of coloured rectangles on grey, 4 train and 4 val images of 96x96, in `task`'s format.
+
+    Labels: boxes (detect), rectangles as polygons (segment), corners as keypoints (pose), corners as oriented boxes
+    (obb); classify uses one rectangle per image in class folders. Returns the data.yaml (the folder for classify).
+    """
     import cv2
 
-    root = tmp_path_factory.mktemp("rectangles")
     rng = np.random.default_rng(0)
     colours = ((0, 0, 255), (0, 255, 0))  # BGR: red, green
     for split in ("train", "val"):
-        (root / "images" / split).mkdir(parents=True)
-        (root / "labels" / split).mkdir(parents=True)
         for i in range(4):
             image, labels = np.full((96, 96, 3), 114, np.uint8), []
-            for cls, colour in enumerate(colours):
+            classes = [i % 2] if task == "classify" else [0, 1]
+            for cls in classes:
                 w, h = rng.integers(16, 40, size=2)
                 x, y = rng.integers(0, 96 - w), rng.integers(0, 96 - h)
-                cv2.rectangle(image, (int(x), int(y)), (int(x + w), int(y + h)), colour, -1)
-                labels.append(f"{cls} {(x + w / 2) / 96:.6f} {(y + h / 2) / 96:.6f} {w / 96:.6f} {h / 96:.6f}")
+                cv2.rectangle(image, (int(x), int(y)), (int(x + w), int(y + h)), colours[cls], -1)
+                x1, y1, x2, y2 = x / 96, y / 96, (x + w) / 96, (y + h) / 96
+                corners = [x1, y1, x2, y1, x2, y2, x1, y2]
+                box = [(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1]
+                values = {
+                    "detect": box,
+                    "segment": corners,
+                    "obb": corners,
+                    "pose": box + [v for k in range(4) for v in (corners[2 * k], corners[2 * k + 1], 2)],
+                }.get(task, [])
+                labels.append(" ".join([str(cls), *(f"{v:.6f}" for v in values)]))
+            if task == "classify":
+                folder = root / split / ("red", "green")[classes[0]]
+                folder.mkdir(parents=True, exist_ok=True)
+                cv2.imwrite(str(folder / f"{i}.jpg"), image)
+                continue
+            (root / "images" / split).mkdir(parents=True, exist_ok=True)
+            (root / "labels" / split).mkdir(parents=True, exist_ok=True)
             cv2.imwrite(str(root / "images" / split / f"{i}.jpg"), image)
             (root / "labels" / split / f"{i}.txt").write_text("\n".join(labels) + "\n")
+    if task == "classify":
+        return root
     data = root / "data.yaml"
-    data.write_text(f"path: {root}\ntrain: images/train\nval: images/val\nnames:\n  0: red\n  1: green\n")
+    extra = "kpt_shape: [4, 3]\nflip_idx: [1, 0, 3, 2]\n" if task == "pose" else ""
+    data.write_text(f"path: {root}\ntrain: images/train\nval: images/val\n{extra}names:\n  0: red\n  1: green\n")
     return data
+
+
+@pytest.fixture(scope="session")
+def detect_dataset(tmp_path_factory) -> Path:
+    """The rectangles dataset for detection; returns its data.yaml."""
+    return rectangles_dataset(tmp_path_factory.mktemp("rectangles"))
 
 
 @pytest.fixture(scope="session")
@@ -101,8 +127,12 @@ def trained(request, detect_dataset, tmp_path_factory) -> tuple[str, Path]:
     return request.param, best
 
 
-def fresh_run(args: list[str], cwd: Path, settings: Path, check: bool = True, timeout: float = 600):
-    """Run a command in a fresh interpreter that never imports ultralytics_light by hand (see `run_fresh`)."""
+def fresh_command(args: list[str], settings: Path) -> tuple[list[str], dict[str, str]]:
+    """Command and environment for a fresh interpreter that never imports ultralytics_light by hand.
+
+    `yolo` and `ultralytics-light` mean those console scripts of this Python. Ultralytics' settings go to `settings`,
+    and any download is refused at once (a closed local port as the proxy).
+    """
     script = Path(sys.executable).parent / args[0]
     command = [str(script), *args[1:]] if args[0] in ("yolo", "ultralytics-light") else list(args)
     env = {
@@ -112,6 +142,18 @@ def fresh_run(args: list[str], cwd: Path, settings: Path, check: bool = True, ti
         **{name: "http://127.0.0.1:9" for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY")},
     }
     env.pop("no_proxy", None), env.pop("NO_PROXY", None)
+    return command, env
+
+
+def start_fresh(args: list[str], cwd: Path) -> subprocess.Popen:
+    """Start (not wait for) a command in a fresh interpreter, as `fresh_command` describes."""
+    command, env = fresh_command(args, cwd / "ultralytics_settings")
+    return subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def fresh_run(args: list[str], cwd: Path, settings: Path, check: bool = True, timeout: float = 600):
+    """Run a command in a fresh interpreter (see `fresh_command`); fail the test with its output if it fails."""
+    command, env = fresh_command(args, settings)
     result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
         pytest.fail(f"{command} exited {result.returncode}\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
@@ -120,10 +162,8 @@ def fresh_run(args: list[str], cwd: Path, settings: Path, check: bool = True, ti
 
 @pytest.fixture
 def run_fresh(tmp_path):
-    """Run a command in a fresh interpreter that never imports ultralytics_light by hand.
+    """Run a command in a fresh interpreter (see `fresh_command`), settings in a temporary folder.
 
-    `yolo` and `ultralytics-light` mean those console scripts of this Python. Ultralytics' settings go to a
-    temporary folder, and any download is refused at once (a closed local port as the proxy).
     Returns the CompletedProcess; fails the test with the output on a non-zero exit unless `check=False`.
     """
 

@@ -16,11 +16,11 @@ def rows_for(builder: str, weights=None) -> list[torch.nn.Module]:
     rows, c1 = [], 3
     for tap in TAPS:
         if builder == "mobilenet_v2":
-            c2 = MobileNetV2.declared_channels(tap)
+            c2 = MobileNetV2.feature(builder, tap).channels
             rows.append(MobileNetV2(c1, c2, tap, weights))
         else:
             variant = builder.removeprefix("shufflenet_v2_")
-            c2 = ShuffleNetV2.declared_channels(variant, tap)
+            c2 = ShuffleNetV2.feature(builder, tap).channels
             rows.append(ShuffleNetV2(c1, c2, variant, tap, weights))
         c1 = c2
     return rows
@@ -80,7 +80,7 @@ def test_declared_channels_are_torchvisions():
     ]
     for variant in VARIANTS:
         shufflenet = get_model(f"shufflenet_v2_{variant}", weights=None)
-        assert [ShuffleNetV2.declared_channels(variant, tap) for tap in TAPS] == shufflenet._stage_out_channels[1:4]
+        assert [i.channels for i in ShuffleNetV2.feature_info(f"shufflenet_v2_{variant}")] == shufflenet._stage_out_channels[1:4]
 
 
 @pytest.mark.parametrize("builder", ["mobilenet_v2", "shufflenet_v2_x0_5"])

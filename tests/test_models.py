@@ -29,7 +29,8 @@ def scaled(name: str, scale: str) -> str:
 
 
 def test_the_shipped_models_are_these():
-    assert model_names() == sorted(SHIPPED)
+    tasks = [f"yolo11-{backbone}-{task}.yaml" for backbone in ("mobilenetv2", "shufflenetv2") for task in ("cls", "obb", "pose", "seg")]
+    assert model_names() == sorted(SHIPPED + tasks)
 
 
 @pytest.mark.parametrize("scale", ["n", "s"])
@@ -56,7 +57,7 @@ def test_head_inputs_follow_backbone_width():
     """ShuffleNetV2 width changes with the scale; every layer that reads a tap follows it."""
     for scale, variant in (("n", "x0_5"), ("s", "x1_0")):
         model = DetectionModel(f"yolov5{scale}-shufflenetv2.yaml", verbose=False)
-        p3, p4, p5 = (ShuffleNetV2.declared_channels(variant, tap) for tap in ("P3", "P4", "P5"))
+        p3, p4, p5 = (info.channels for info in ShuffleNetV2.feature_info(f"shufflenet_v2_{variant}"))
         concat_p4, concat_p3 = model.model[7].cv1.conv.in_channels, model.model[11].cv1.conv.in_channels
         assert model.model[3].cv1.conv.in_channels == p5
         assert concat_p4 == model.model[4].conv.out_channels + p4
@@ -115,26 +116,38 @@ def test_registration_is_idempotent():
     assert not hasattr(tasks.parse_model.__wrapped__, "__wrapped__")  # patched once, not twice
 
 
-def test_unsupported_ultralytics_is_reported_once_and_nothing_is_patched(monkeypatch):
+@pytest.mark.parametrize("package, version", [("ultralytics", "8.5.0"), ("torchvision", "0.14.1")])
+def test_unsupported_release_is_reported_once_and_our_models_refuse(package, version, monkeypatch):
+    import importlib.metadata
     import types
 
-    import ultralytics
     from ultralytics.utils import LOGGER
 
     from ultralytics_light import patches
+    from ultralytics_light.patches.unsupported_release import UnsupportedReleaseError
 
+    real_version = importlib.metadata.version
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: version if name == package else real_version(name))
     warnings = []
-    monkeypatch.setattr(ultralytics, "__version__", "8.5.0")
     monkeypatch.setattr(LOGGER, "warning", lambda message, *a, **k: warnings.append(message))
     fake_tasks = types.ModuleType("fake_tasks")
+    fake_tasks.yaml_model_load = lambda path: {"stock": str(path)}
     patches.apply(fake_tasks)
     patches.apply(fake_tasks)
-    assert warnings == [
-        "ultralytics-light supports ultralytics>=8.4.0,<8.5, but ultralytics 8.5.0 is installed, so its "
-        "MobileNetV2/ShuffleNetV2 models are unavailable. Install a supported release: "
-        "pip install 'ultralytics>=8.4.0,<8.5'"
-    ]
-    assert not hasattr(fake_tasks, "MobileNetV2")
+    supported = {"ultralytics": ">=8.4.0,<8.5", "torchvision": ">=0.15"}[package]
+    expected = (
+        f"ultralytics-light supports {package}{supported}, but {package} {version} is installed, so its "
+        f"MobileNetV2/ShuffleNetV2 models are unavailable. Install a supported release: "
+        f"pip install '{package}{supported}'"
+    )
+    assert warnings == [expected]
+    assert not hasattr(fake_tasks, "parse_model")  # no real patch applied
+    with pytest.raises(UnsupportedReleaseError) as error:
+        fake_tasks.yaml_model_load("yolov5n-shufflenetv2.yaml")
+    assert str(error.value) == expected
+    assert fake_tasks.yaml_model_load("yolo11n.yaml") == {"stock": "yolo11n.yaml"}
+    with pytest.raises(UnsupportedReleaseError, match="is installed, so its MobileNetV2/ShuffleNetV2"):
+        fake_tasks.MobileNetV2(3, 32, "P3")
 
 
 def test_startup_hook_is_cheap_and_registers_on_ultralytics_import(run_fresh):

@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import csv
+import signal
+import subprocess
 import sys
+import time
 
 import pytest
 import torch
 
 TRAIN_ARGS = ("epochs=2", "imgsz=64", "batch=4", "workers=0", "device=cpu", "plots=False")
 
-STOP_AFTER_FIRST_SAVE = """
-import os, sys
+SLOW_SECOND_EPOCH = """
+import sys, time
+from pathlib import Path
 from ultralytics import YOLO
 
+def slow_second_epoch(trainer):  # gives the test time to interrupt epoch 2 in its middle
+    if trainer.epoch == 1:
+        Path(sys.argv[3]).touch()
+        time.sleep(0.5)
+
 model = YOLO("yolov5n-shufflenetv2.yaml")
-model.add_callback("on_model_save", lambda trainer: os._exit(3))  # killed right after epoch 1 is saved
-model.train(data=sys.argv[1], project=sys.argv[2], name="run", epochs=2, imgsz=64, batch=4, workers=0,
+model.add_callback("on_train_batch_end", slow_second_epoch)
+model.train(data=sys.argv[1], project=sys.argv[2], name="run", epochs=2, imgsz=64, batch=2, workers=0,
             device="cpu", plots=False)
 """
 
@@ -26,20 +35,31 @@ def results_epochs(run_dir) -> list[int]:
         return [int(float(row["epoch"])) for row in csv.DictReader(f)]
 
 
-def test_resume_and_fine_tune_need_no_imagenet_file(detect_dataset, run_fresh, tmp_path, monkeypatch):
-    runs = tmp_path / "runs"
-    killed = run_fresh(sys.executable, "-c", STOP_AFTER_FIRST_SAVE, str(detect_dataset), str(runs), check=False)
-    assert killed.returncode == 3, killed.stderr[-3000:]
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGKILL"])
+def test_killed_mid_epoch_resumes_and_fine_tunes_without_imagenet_file(signal_name, detect_dataset, tmp_path, monkeypatch, run_fresh):
+    from conftest import start_fresh
+
+    runs, marker = tmp_path / "runs", tmp_path / "in-epoch-2"
+    command = [sys.executable, "-c", SLOW_SECOND_EPOCH, str(detect_dataset), str(runs), str(marker)]
+    process = start_fresh(command, tmp_path)
+    deadline = time.time() + 300
+    while not marker.exists() and process.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    assert marker.exists(), process.communicate()[1][-3000:]
+    process.send_signal(getattr(signal, signal_name))
+    process.wait(timeout=60)
+    assert process.returncode != 0
     last = runs / "run" / "weights" / "last.pt"
-    assert results_epochs(runs / "run") == [1]
+    assert results_epochs(runs / "run") == [1]  # killed in epoch 2: only epoch 1 was recorded
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty_torch_home"))  # the ImageNet cache is gone
     run_fresh("yolo", "train", "resume", f"model={last}")
-    assert results_epochs(runs / "run") == [1, 2]
+    assert results_epochs(runs / "run") == [1, 2]  # every epoch exactly once
 
-    best = runs / "run" / "weights" / "best.pt"
-    run_fresh("yolo", "train", f"model={best}", f"data={detect_dataset}", *TRAIN_ARGS, f"project={runs}", "name=tuned")
-    assert (runs / "tuned" / "weights" / "best.pt").is_file()
+    if signal_name == "SIGKILL":
+        best = runs / "run" / "weights" / "best.pt"
+        run_fresh("yolo", "train", f"model={best}", f"data={detect_dataset}", *TRAIN_ARGS, f"project={runs}", "name=tuned")
+        assert (runs / "tuned" / "weights" / "best.pt").is_file()
 
 
 def test_freezing_the_backbone_keeps_weights_and_batchnorm_statistics(detect_dataset, tmp_path):

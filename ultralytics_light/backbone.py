@@ -51,6 +51,8 @@ class TorchvisionStage(nn.Sequential):
             or None for random weights.
     """
 
+    builders: tuple[str, ...]  # the torchvision builders a subclass wraps
+
     def __init__(self, c1: int, c2: int, builder: str, tap: str, weights: str | None):
         info = self.feature(builder, tap)
         expected_c1 = 3 if tap == TAPS[0] else self.feature(builder, TAPS[TAPS.index(tap) - 1]).channels
@@ -76,6 +78,47 @@ class TorchvisionStage(nn.Sequential):
     def stages(model: nn.Module) -> dict[str, dict[str, nn.Module]]:
         """For each tap, the named torchvision modules that compute it from the previous tap."""
         raise NotImplementedError
+
+    @classmethod
+    def spec(cls, *args) -> tuple[str, str]:
+        """(torchvision builder, tap) of a YAML row's args; raises ValueError for invalid ones."""
+        raise NotImplementedError
+
+    @classmethod
+    def declared_channels(cls, f: int | list, n: int, layers: list[nn.Module], *args) -> int:
+        """For Ultralytics' parser: check a YAML row (its args and where its input comes from), return its channels.
+
+        Args:
+            f: The row's 'from'.
+            n: The row's repeats.
+            layers: The layers built so far.
+            *args: The row's args.
+        """
+        try:
+            builder, tap = cls.spec(*args)
+        except TypeError:  # wrong number of args
+            names = ", ".join(inspect.signature(cls.spec).parameters)
+            raise ValueError(f"{cls.__name__}: a YAML row's args are [{names}], got {list(args)}.") from None
+        info = cls.feature(builder, tap)
+        row = f"{cls.name(builder)} {tap}"
+        if n != 1:
+            raise ValueError(f"{row}: a backbone row is built once; set its repeats to 1, not {n}.")
+        if not isinstance(f, int):
+            raise ValueError(f"{row}: 'from' must be a single layer, got {f}.")
+        source = layers[f] if layers else None  # from -1 on the first row: the image
+        previous = TAPS[TAPS.index(tap) - 1] if tap != TAPS[0] else None
+        expected = "the input image" if previous is None else f"the {previous} row of {cls.name(builder)}"
+        fits = source is None if previous is None else (
+            type(source) is cls and source.builder == builder and source.tap == previous
+        )
+        if not fits:
+            found = "the input image" if source is None else (
+                f"the {source.tap} row of {source.name(source.builder)}"
+                if isinstance(source, TorchvisionStage)
+                else f"layer {getattr(source, 'i', f)} ({type(source).__name__})"
+            )
+            raise ValueError(f"{row} must take {expected} as input, but its 'from' ({f}) is {found}.")
+        return info.channels
 
     @classmethod
     def name(cls, builder: str) -> str:

@@ -21,13 +21,15 @@ class MobileNetV2(TorchvisionStage):
         weights: torchvision weights tag ('DEFAULT', 'IMAGENET1K_V1', 'IMAGENET1K_V2'), or None for random weights.
     """
 
+    builders = (BUILDER,)
+
     def __init__(self, c1: int, c2: int, tap: str, weights: str | None = "DEFAULT"):
         super().__init__(c1, c2, BUILDER, tap, weights)
 
     @classmethod
-    def declared_channels(cls, tap: str, weights: str | None = "DEFAULT") -> int:
-        """Output channels of the row `[tap, weights]`, for Ultralytics' parser."""
-        return cls.feature(BUILDER, tap).channels
+    def spec(cls, tap: str, weights: str | None = "DEFAULT") -> tuple[str, str]:
+        """(builder, tap) of the YAML row `[tap, weights]`."""
+        return BUILDER, tap
 
     @staticmethod
     def stages(model: nn.Module) -> dict[str, dict[str, nn.Module]]:

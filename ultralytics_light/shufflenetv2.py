@@ -24,13 +24,15 @@ class ShuffleNetV2(TorchvisionStage):
         weights: torchvision weights tag ('DEFAULT', 'IMAGENET1K_V1'), or None for random weights.
     """
 
+    builders = tuple(f"shufflenet_v2_{variant}" for variant in VARIANTS)
+
     def __init__(self, c1: int, c2: int, variant: str, tap: str, weights: str | None = "DEFAULT"):
         super().__init__(c1, c2, self.builder_for(variant), tap, weights)
 
     @classmethod
-    def declared_channels(cls, variant: str, tap: str, weights: str | None = "DEFAULT") -> int:
-        """Output channels of the row `[variant, tap, weights]`, for Ultralytics' parser."""
-        return cls.feature(cls.builder_for(variant), tap).channels
+    def spec(cls, variant: str, tap: str, weights: str | None = "DEFAULT") -> tuple[str, str]:
+        """(builder, tap) of the YAML row `[variant, tap, weights]`."""
+        return cls.builder_for(variant), tap
 
     @staticmethod
     def builder_for(variant: str) -> str:

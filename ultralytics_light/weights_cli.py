@@ -10,7 +10,8 @@ from pathlib import Path
 
 from torch.hub import HASH_REGEX
 
-from ultralytics_light import mobilenetv2, shufflenetv2
+from ultralytics_light.mobilenetv2 import MobileNetV2
+from ultralytics_light.shufflenetv2 import ShuffleNetV2
 from ultralytics_light.weights import (
     WeightsFileError,
     WeightsNotAvailableError,
@@ -22,7 +23,7 @@ from ultralytics_light.weights import (
     weights_enum,
 )
 
-BUILDERS = (mobilenetv2.BUILDER, *(f"shufflenet_v2_{variant}" for variant in shufflenetv2.VARIANTS))
+BUILDERS = (*MobileNetV2.builders, *ShuffleNetV2.builders)
 
 
 def entries(builder: str) -> list[tuple[str, object]]:

@@ -1,0 +1,40 @@
+"""Ultralytics' restricted loading (`ULTRALYTICS_SAFE_LOAD=1`, `weights_only=True`) accepts our checkpoints.
+
+Its allow-list admits only classes from torch.nn and Ultralytics; a checkpoint of ours also pickles our backbone
+rows and the torchvision blocks inside them. We add exactly those classes to the list it builds, nothing else.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+
+def our_classes() -> list[type]:
+    """Our backbone rows and normalization, and the torchvision module classes inside their stages."""
+    import torch
+    from torchvision.models import get_model
+
+    from ultralytics_light.normalize import ImageNetNormalize
+    from ultralytics_light.patches.module_names import MODULES
+
+    torchvision_blocks = set()
+    with torch.device("meta"):
+        for module in MODULES:
+            for builder in module.builders:
+                for stage in module.stages(get_model(builder, weights=None)).values():
+                    torchvision_blocks |= {type(m) for part in stage.values() for m in part.modules()}
+    torchvision_blocks = {c for c in torchvision_blocks if c.__module__.startswith("torchvision.")}
+    return [*MODULES, ImageNetNormalize, *sorted(torchvision_blocks, key=lambda c: f"{c.__module__}.{c.__qualname__}")]
+
+
+def apply(tasks: ModuleType) -> None:
+    """Extend `_SafeLoad._build`, which builds the allow-list once per process on the first restricted load."""
+    stock_build = tasks._SafeLoad._build.__func__
+
+    def _build(cls) -> dict:
+        registry = stock_build(cls)
+        registry.update({f"{c.__module__}.{c.__qualname__}": c for c in our_classes()})
+        return registry
+
+    _build.__wrapped__ = stock_build
+    tasks._SafeLoad._build = classmethod(_build)

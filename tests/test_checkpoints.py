@@ -1,0 +1,59 @@
+"""Trained checkpoints load through every stock route, also under Ultralytics' restricted (weights_only) loading."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+import torch
+
+LOAD_EVERY_WAY = """
+import sys
+from ultralytics import YOLO
+from ultralytics.nn.tasks import torch_safe_load
+
+best, data = sys.argv[1], sys.argv[2]
+ckpt, _ = torch_safe_load(best)  # Ultralytics' own loader
+model = YOLO(best)
+metrics = model.val(data=data, imgsz=64, batch=4, device="cpu", plots=False, workers=0)
+print("LOADED", type(ckpt["model"]).__name__, model.task, type(model.model.model[0]).__name__, metrics.box.map50 >= 0)
+"""
+
+PICKLED_PATHS = {  # moving any of these breaks old checkpoints: keep an alias at the old path if one ever moves
+    "ultralytics_light.mobilenetv2.MobileNetV2",
+    "ultralytics_light.shufflenetv2.ShuffleNetV2",
+    "ultralytics_light.normalize.ImageNetNormalize",
+}
+
+
+@pytest.mark.parametrize("trained", ["yolov5n-mobilenetv2.yaml"], indirect=True)
+@pytest.mark.parametrize("safe_load", ["0", "1"])
+def test_checkpoint_loads_every_stock_way(trained, safe_load, detect_dataset, run_fresh, monkeypatch):
+    monkeypatch.setenv("ULTRALYTICS_SAFE_LOAD", safe_load)
+    monkeypatch.setenv("TORCH_HOME", "/nonexistent/torch_home")  # loading never needs ImageNet files
+    _, best = trained
+    out = run_fresh(sys.executable, "-c", LOAD_EVERY_WAY, str(best), str(detect_dataset)).stdout
+    assert "LOADED DetectionModel detect MobileNetV2 True" in out
+    result = run_fresh("yolo", "val", f"model={best}", f"data={detect_dataset}", "imgsz=64", "device=cpu", "plots=False")
+    assert "all" in result.stdout + result.stderr
+
+
+def test_checkpoints_pickle_our_classes_under_stable_paths(trained):
+    _, best = trained
+    pickled = set(torch.serialization.get_unsafe_globals_in_checkpoint(str(best)))
+    ours = {name for name in pickled if name.startswith("ultralytics_light")}
+    assert ours <= PICKLED_PATHS and "ultralytics_light.normalize.ImageNetNormalize" in ours
+    assert len(ours) == 2  # one backbone class and the normalization
+
+
+def test_restricted_loading_admits_exactly_our_classes():
+    from ultralytics.nn.tasks import _SafeLoad
+
+    stock = _SafeLoad._build.__func__.__wrapped__(_SafeLoad)
+    ours = _SafeLoad._build()
+    assert set(stock) <= set(ours)
+    assert set(ours) - set(stock) == PICKLED_PATHS | {
+        "torchvision.models.mobilenetv2.InvertedResidual",
+        "torchvision.models.shufflenetv2.InvertedResidual",
+        "torchvision.ops.misc.Conv2dNormActivation",
+    }
