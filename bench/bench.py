@@ -22,7 +22,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 REFERENCES = ("yolov5n.yaml", "yolo11n.yaml", "yolo26n.yaml")
@@ -77,7 +76,9 @@ def build(name: str, sizes: list[int], threads: int, folder: Path) -> tuple[dict
     runners = {}
     for size in sizes:
         x = torch.rand(1, 3, size, size)
-        session = ort.InferenceSession(yolo.export(format="onnx", imgsz=size), options, providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(
+            yolo.export(format="onnx", imgsz=size), options, providers=["CPUExecutionProvider"]
+        )
         feed = {session.get_inputs()[0].name: x.numpy()}
         runners[f"torch_ms_{size}"] = lambda fused=fused, x=x: fused(x)
         runners[f"ort_ms_{size}"] = lambda session=session, feed=feed: session.run(None, feed)
@@ -113,7 +114,7 @@ def add_ratios(rows: list[dict], sizes: list[int]) -> None:
                 row[f"{metric}/{reference}"] = row[metric] / by_name[reference][metric]
 
 
-def machine() -> str:
+def machine(threads: int) -> str:
     import onnxruntime
     import ultralytics
 
@@ -123,7 +124,7 @@ def machine() -> str:
     except (OSError, StopIteration):
         pass
     return (
-        f"{cpu}, {args_threads} threads; Python {platform.python_version()}, torch {torch.__version__}, "
+        f"{cpu}, {threads} threads; Python {platform.python_version()}, torch {torch.__version__}, "
         f"onnxruntime {onnxruntime.__version__}, ultralytics {ultralytics.__version__}"
     )
 
@@ -161,7 +162,9 @@ def plot(rows: list[dict], size: int, path: Path) -> None:
     for r in rows:
         stock = r["model"].startswith(("yolov5n", "yolo11n", "yolo26n")) and "-" not in r["model"]
         ax.scatter(r["params_M"], r[f"ort_ms_{size}"], marker="s" if stock else "o", color="grey" if stock else "C0")
-        ax.annotate(r["model"], (r["params_M"], r[f"ort_ms_{size}"]), fontsize=7, xytext=(3, 3), textcoords="offset points")
+        ax.annotate(
+            r["model"], (r["params_M"], r[f"ort_ms_{size}"]), fontsize=7, xytext=(3, 3), textcoords="offset points"
+        )
     ax.set_xlabel("parameters (M)")
     ax.set_ylabel(f"ONNX Runtime CPU latency at {size} (ms, median)")
     ax.set_title("ultralytics-light models (circles) vs stock Ultralytics (squares)")
@@ -178,9 +181,10 @@ def update_readme(readme: Path, table: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    global args_threads
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", nargs="+", help="model YAML names (default: all shipped at n and s, and references)")
+    parser.add_argument(
+        "--models", nargs="+", help="model YAML names (default: all shipped at n and s, and references)"
+    )
     parser.add_argument("--sizes", nargs="+", type=int, default=[320, 640])
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=10)
@@ -190,10 +194,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     args.out = args.out.resolve()
     args.readme = args.readme.resolve() if args.readme else None
-    args_threads = args.threads
     torch.set_num_threads(args.threads)
     models = args.models or [*shipped_models(), *REFERENCES]
-    about = machine()
+    about = machine(args.threads)
     print(f"{len(models)} models, sizes {args.sizes}, {args.threads} threads, warm-up {args.warmup}, runs {args.runs}")
     print(f"machine: {about}")
     rows, runners = [], []
@@ -203,7 +206,9 @@ def main(argv: list[str] | None = None) -> None:
             row, runner = build(name, args.sizes, args.threads, Path(folder))
             rows.append(row)
             runners.append(runner)
-        print(f"timing {len(models)} models interleaved: {args.warmup} warm-up + {args.runs} timed runs each", flush=True)
+        print(
+            f"timing {len(models)} models interleaved: {args.warmup} warm-up + {args.runs} timed runs each", flush=True
+        )
         for row, times in zip(rows, time_interleaved(runners, args.warmup, args.runs)):
             for key, values in times.items():
                 row[key], row[key.replace("_ms_", "_iqr_")] = summary(values)

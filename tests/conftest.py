@@ -22,7 +22,7 @@ SHIPPED_N = (
 
 
 def write_torchvision_checkpoint(checkpoints: Path, builder: str, tag: str = "DEFAULT", seed: int = 0) -> Path:
-    """Save a seeded, randomly initialised torchvision `builder` state dict under the name torchvision caches `tag` as."""
+    """Save a seeded, random torchvision `builder` state dict under the file name torchvision caches `tag` as."""
     import torch
     from torchvision.models import get_model, get_model_weights
 
@@ -167,7 +167,9 @@ def run_fresh(tmp_path):
     Returns the CompletedProcess; fails the test with the output on a non-zero exit unless `check=False`.
     """
 
-    def run(*args: str, cwd: Path | None = None, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
+    def run(
+        *args: str, cwd: Path | None = None, check: bool = True, timeout: float = 600
+    ) -> subprocess.CompletedProcess:
         return fresh_run(list(args), cwd or tmp_path, tmp_path / "ultralytics_settings", check, timeout)
 
     return run

@@ -80,7 +80,9 @@ def test_declared_channels_are_torchvisions():
     ]
     for variant in VARIANTS:
         shufflenet = get_model(f"shufflenet_v2_{variant}", weights=None)
-        assert [i.channels for i in ShuffleNetV2.feature_info(f"shufflenet_v2_{variant}")] == shufflenet._stage_out_channels[1:4]
+        assert [
+            i.channels for i in ShuffleNetV2.feature_info(f"shufflenet_v2_{variant}")
+        ] == shufflenet._stage_out_channels[1:4]
 
 
 @pytest.mark.parametrize("builder", ["mobilenet_v2", "shufflenet_v2_x0_5"])

@@ -32,7 +32,10 @@ def build(backbone: list[list]) -> torch.nn.Module:
         ([[-1, 1, "MobileNetV2", ["P6", None]]], "MobileNetV2(mobilenet_v2): unknown tap 'P6'; use one of ['P3'"),
         ([[-1, 1, "MobileNetV2", ["P3", "IMAGENET1K_V9"]]], "unknown weights 'IMAGENET1K_V9' for torchvision's"),
         ([[-1, 1, "MobileNetV2", []]], "MobileNetV2: a YAML row's args are [tap, weights], got []."),
-        ([[-1, 1, "MobileNetV2", ["P3", None, 5]]], "MobileNetV2: a YAML row's args are [tap, weights], got ['P3', None, 5]"),
+        (
+            [[-1, 1, "MobileNetV2", ["P3", None, 5]]],
+            "MobileNetV2: a YAML row's args are [tap, weights], got ['P3', None, 5]",
+        ),
         ([[-1, 1, "ShuffleNetV2", [0.5, "P3"]]], "ShuffleNetV2: unknown variant 0.5"),
         ([[-1, 1, "MobileNetV2", [3, None]]], "unknown tap 3"),
         ([[-1, 2, "MobileNetV2", ["P3", None]]], "a backbone row is built once; set its repeats to 1, not 2."),
@@ -42,8 +45,11 @@ def build(backbone: list[list]) -> torch.nn.Module:
             "P5 must take the P4 row of ShuffleNetV2(shufflenet_v2_x0_5) as input, but its 'from' (-1) is the P3 row",
         ),  # fmt: skip
         (
-            [[-1, 1, "ShuffleNetV2", ["x0_5", "P3", None]], [-1, 1, "ShuffleNetV2", ["x0_5", "P4", None]],
-             [-1, 1, "MobileNetV2", ["P5", None]]],
+            [
+                [-1, 1, "ShuffleNetV2", ["x0_5", "P3", None]],
+                [-1, 1, "ShuffleNetV2", ["x0_5", "P4", None]],
+                [-1, 1, "MobileNetV2", ["P5", None]],
+            ],
             "MobileNetV2(mobilenet_v2) P5 must take the P4 row of MobileNetV2(mobilenet_v2) as input, but its 'from' "
             "(-1) is the P4 row of ShuffleNetV2(shufflenet_v2_x0_5)",
         ),  # same channels (96) on both sides: only the wiring check catches this mix
@@ -51,7 +57,10 @@ def build(backbone: list[list]) -> torch.nn.Module:
             [[-1, 1, "MobileNetV2", ["P3", None]], [-1, 1, "Conv", [32, 3, 1]], [-1, 1, "MobileNetV2", ["P4", None]]],
             "P4 must take the P3 row of MobileNetV2(mobilenet_v2) as input, but its 'from' (-1) is layer 1 (Conv)",
         ),
-        ([[-1, 1, "MobileNetV2", ["P3", None]], [[-1, 0], 1, "MobileNetV2", ["P4", None]]], "'from' must be a single layer"),
+        (
+            [[-1, 1, "MobileNetV2", ["P3", None]], [[-1, 0], 1, "MobileNetV2", ["P4", None]]],
+            "'from' must be a single layer",
+        ),
     ],
 )
 def test_bad_backbone_rows_raise_one_clear_error(backbone, message):
@@ -91,13 +100,13 @@ def test_unknown_bare_yaml_name_lists_ours(tmp_path, monkeypatch):
 
 def test_cli_bad_row_exits_non_zero_with_the_message_and_writes_nothing(run_fresh, tmp_path, detect_dataset):
     bad = tmp_path / "bad-shufflenetv2.yaml"
-    bad.write_text(
-        "nc: 2\nbackbone:\n  - [-1, 1, ShuffleNetV2, [x0_7, P3, null]]\nhead:\n  - [[0], 1, Detect, [nc]]\n"
-    )
+    bad.write_text("nc: 2\nbackbone:\n  - [-1, 1, ShuffleNetV2, [x0_7, P3, null]]\nhead:\n  - [[0], 1, Detect, [nc]]\n")
     result = run_fresh("yolo", "train", f"model={bad}", f"data={detect_dataset}", "epochs=1", "imgsz=64",
                        f"project={tmp_path / 'runs'}", check=False)  # fmt: skip
     assert result.returncode != 0
-    assert "ValueError: ShuffleNetV2: unknown variant 'x0_7'; use one of ['x0_5', 'x1_0', 'x1_5', 'x2_0']" in result.stderr
+    assert (
+        "ValueError: ShuffleNetV2: unknown variant 'x0_7'; use one of ['x0_5', 'x1_0', 'x1_5', 'x2_0']" in result.stderr
+    )
     assert not (tmp_path / "runs").exists()
 
 

@@ -34,7 +34,9 @@ def test_checkpoint_loads_every_stock_way(trained, safe_load, detect_dataset, ru
     _, best = trained
     out = run_fresh(sys.executable, "-c", LOAD_EVERY_WAY, str(best), str(detect_dataset)).stdout
     assert "LOADED DetectionModel detect MobileNetV2 True" in out
-    result = run_fresh("yolo", "val", f"model={best}", f"data={detect_dataset}", "imgsz=64", "device=cpu", "plots=False")
+    result = run_fresh(
+        "yolo", "val", f"model={best}", f"data={detect_dataset}", "imgsz=64", "device=cpu", "plots=False"
+    )
     assert "all" in result.stdout + result.stderr
 
 

@@ -7,20 +7,22 @@ import sys
 
 import cv2
 import numpy as np
-import pytest
 import torch
 from ultralytics import YOLO
 from ultralytics.utils.nms import non_max_suppression
 
 IMGSZ = 64
 
-EXPORT_ALL = """
+EXPORT_ALL = (
+    """
 import sys
 from ultralytics import YOLO
 
 for fmt in sys.argv[2:]:
     print("exported", YOLO(sys.argv[1]).export(format=fmt, imgsz=%d))
-""" % IMGSZ
+"""
+    % IMGSZ
+)
 
 
 def bus_input(bus_jpg) -> torch.Tensor:
@@ -94,7 +96,9 @@ def test_onnx_torchscript_openvino_export_match_pytorch(trained, bus_jpg, run_fr
         expected = YOLO(best).model.float().eval().fuse(verbose=False)(x)[0]
 
     session = ort.InferenceSession(str(best.with_suffix(".onnx")), providers=["CPUExecutionProvider"])
-    assert {"Sub", "Div"} <= {node.op_type for node in __import__("onnx").load(str(best.with_suffix(".onnx"))).graph.node}
+    assert {"Sub", "Div"} <= {
+        node.op_type for node in __import__("onnx").load(str(best.with_suffix(".onnx"))).graph.node
+    }
     ours = torch.from_numpy(session.run(None, {session.get_inputs()[0].name: x.numpy()})[0])
     assert_same_detections(ours, expected, score_atol=1e-3)
 
@@ -107,7 +111,9 @@ def test_onnx_torchscript_openvino_export_match_pytorch(trained, bus_jpg, run_fr
     compiled = ov.Core().compile_model(str(best.parent / f"{best.stem}_openvino_model" / f"{best.stem}.xml"), "CPU")
     assert_same_detections(torch.from_numpy(compiled(x.numpy())[0]), expected, score_atol=1e-3)
 
-    for exported in [best.with_suffix(".onnx")] + ([best.parent / f"{best.stem}_ncnn_model"] if "ncnn" in formats else []):
+    for exported in [best.with_suffix(".onnx")] + (
+        [best.parent / f"{best.stem}_ncnn_model"] if "ncnn" in formats else []
+    ):
         result = run_fresh("yolo", "predict", f"model={exported}", f"source={bus_jpg}", f"imgsz={IMGSZ}",
                            "device=cpu", f"project={tmp_path / 'predict'}", "save=False")  # fmt: skip
         assert "bus.jpg: 64x64" in result.stdout + result.stderr

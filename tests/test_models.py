@@ -29,7 +29,11 @@ def scaled(name: str, scale: str) -> str:
 
 
 def test_the_shipped_models_are_these():
-    tasks = [f"yolo11-{backbone}-{task}.yaml" for backbone in ("mobilenetv2", "shufflenetv2") for task in ("cls", "obb", "pose", "seg")]
+    tasks = [
+        f"yolo11-{backbone}-{task}.yaml"
+        for backbone in ("mobilenetv2", "shufflenetv2")
+        for task in ("cls", "obb", "pose", "seg")
+    ]
     assert model_names() == sorted(SHIPPED + tasks)
 
 
@@ -42,7 +46,9 @@ def test_shipped_yaml_builds_by_bare_name(name, scale, tmp_path, monkeypatch):
     assert model.stride.tolist() == [8.0, 16.0, 32.0]
     backbone = model.model[:3]
     assert [row.tap for row in backbone] == ["P3", "P4", "P5"]
-    expected_builder = "mobilenet_v2" if "mobilenet" in name else {"n": "shufflenet_v2_x0_5", "s": "shufflenet_v2_x1_0"}[scale]
+    expected_builder = (
+        "mobilenet_v2" if "mobilenet" in name else {"n": "shufflenet_v2_x0_5", "s": "shufflenet_v2_x1_0"}[scale]
+    )
     assert {row.builder for row in backbone} == {expected_builder}
     # The layer after P5 is sized from the declaration, not from a number in the YAML.
     first_conv = next(m for m in model.model[3].modules() if isinstance(m, torch.nn.Conv2d))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import signal
-import subprocess
 import sys
 import time
 
@@ -36,7 +35,9 @@ def results_epochs(run_dir) -> list[int]:
 
 
 @pytest.mark.parametrize("signal_name", ["SIGINT", "SIGKILL"])
-def test_killed_mid_epoch_resumes_and_fine_tunes_without_imagenet_file(signal_name, detect_dataset, tmp_path, monkeypatch, run_fresh):
+def test_killed_mid_epoch_resumes_and_fine_tunes_without_imagenet_file(
+    signal_name, detect_dataset, tmp_path, monkeypatch, run_fresh
+):
     from conftest import start_fresh
 
     runs, marker = tmp_path / "runs", tmp_path / "in-epoch-2"
@@ -58,7 +59,9 @@ def test_killed_mid_epoch_resumes_and_fine_tunes_without_imagenet_file(signal_na
 
     if signal_name == "SIGKILL":
         best = runs / "run" / "weights" / "best.pt"
-        run_fresh("yolo", "train", f"model={best}", f"data={detect_dataset}", *TRAIN_ARGS, f"project={runs}", "name=tuned")
+        run_fresh(
+            "yolo", "train", f"model={best}", f"data={detect_dataset}", *TRAIN_ARGS, f"project={runs}", "name=tuned"
+        )
         assert (runs / "tuned" / "weights" / "best.pt").is_file()
 
 

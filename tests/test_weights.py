@@ -53,7 +53,9 @@ def test_missing_file_offline_says_what_to_do(empty_cache):
 def test_truncated_file_is_named(empty_cache):
     good = write_torchvision_checkpoint(empty_cache, "shufflenet_v2_x0_5")
     good.write_bytes(good.read_bytes()[:100_000])
-    with pytest.raises(WeightsFileError, match=r"shufflenetv2_x0.5-f707e7126e.pth cannot be read as a PyTorch state dict"):
+    with pytest.raises(
+        WeightsFileError, match=r"shufflenetv2_x0.5-f707e7126e.pth cannot be read as a PyTorch state dict"
+    ):
         ShuffleNetV2(3, 48, "x0_5", "P3", "DEFAULT")
 
 

@@ -17,6 +17,12 @@ TAPS = ("P3", "P4", "P5")
 PROBE_SIZE = 224  # any multiple of 32; shapes are probed on the meta device, so nothing is computed
 
 
+def previous_tap(tap: str) -> str | None:
+    """The tap a stage starts from; None (the image) for the first."""
+    index = TAPS.index(tap)
+    return TAPS[index - 1] if index else None
+
+
 @dataclass(frozen=True)
 class FeatureInfo:
     """One output a backbone declares, like an entry of timm's `feature_info`.
@@ -54,10 +60,10 @@ class TorchvisionStage(nn.Sequential):
     builders: tuple[str, ...]  # the torchvision builders a subclass wraps
 
     def __init__(self, c1: int, c2: int, builder: str, tap: str, weights: str | None):
-        info = self.feature(builder, tap)
-        expected_c1 = 3 if tap == TAPS[0] else self.feature(builder, TAPS[TAPS.index(tap) - 1]).channels
+        info, previous = self.feature(builder, tap), previous_tap(tap)
+        expected_c1 = 3 if previous is None else self.feature(builder, previous).channels
         if c1 != expected_c1:
-            takes = "an RGB image" if tap == TAPS[0] else f"the {TAPS[TAPS.index(tap) - 1]} row of the same backbone"
+            takes = "an RGB image" if previous is None else f"the {previous} row of the same backbone"
             raise ValueError(
                 f"{self.name(builder)} {tap}: input has {c1} channels, but this row takes {takes} "
                 f"({expected_c1} channels). Check the row's 'from' index."
@@ -67,7 +73,7 @@ class TorchvisionStage(nn.Sequential):
         check_weights(self.name(builder), builder, weights)
         model, source = build_torchvision_model(builder, weights)
         modules = self.stages(model)[tap]
-        if tap == TAPS[0]:
+        if previous is None:
             transforms = weights_enum(builder).DEFAULT.transforms()
             modules = {"normalize": ImageNetNormalize(transforms.mean, transforms.std), **modules}
         super().__init__(OrderedDict(modules))
@@ -106,16 +112,22 @@ class TorchvisionStage(nn.Sequential):
         if not isinstance(f, int):
             raise ValueError(f"{row}: 'from' must be a single layer, got {f}.")
         source = layers[f] if layers else None  # from -1 on the first row: the image
-        previous = TAPS[TAPS.index(tap) - 1] if tap != TAPS[0] else None
+        previous = previous_tap(tap)
         expected = "the input image" if previous is None else f"the {previous} row of {cls.name(builder)}"
-        fits = source is None if previous is None else (
-            type(source) is cls and source.builder == builder and source.tap == previous
+        fits = (
+            source is None
+            if previous is None
+            else (type(source) is cls and source.builder == builder and source.tap == previous)
         )
         if not fits:
-            found = "the input image" if source is None else (
-                f"the {source.tap} row of {source.name(source.builder)}"
-                if isinstance(source, TorchvisionStage)
-                else f"layer {getattr(source, 'i', f)} ({type(source).__name__})"
+            found = (
+                "the input image"
+                if source is None
+                else (
+                    f"the {source.tap} row of {source.name(source.builder)}"
+                    if isinstance(source, TorchvisionStage)
+                    else f"layer {getattr(source, 'i', f)} ({type(source).__name__})"
+                )
             )
             raise ValueError(f"{row} must take {expected} as input, but its 'from' ({f}) is {found}.")
         return info.channels

@@ -110,7 +110,9 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
             f"It is probably truncated or corrupt: delete it and fetch or import it again."
         ) from None
     if not isinstance(state_dict, Mapping) or not all(isinstance(v, torch.Tensor) for v in state_dict.values()):
-        raise WeightsFileError(f"{path} is not a state dict (a mapping of names to tensors): it holds a {type(state_dict).__name__}.")
+        raise WeightsFileError(
+            f"{path} is not a state dict (a mapping of names to tensors): it holds a {type(state_dict).__name__}."
+        )
     return dict(state_dict)
 
 
@@ -128,7 +130,15 @@ def state_dict_mismatch(model: nn.Module, state_dict: Mapping[str, torch.Tensor]
         for k, v in expected.items()
         if k in state_dict and state_dict[k].shape != v.shape
     ]
-    problems = [f"{label}: {first(items)}" for label, items in (("missing keys", missing), ("unexpected keys", unexpected), ("shape mismatches (file vs model)", shapes)) if items]
+    problems = [
+        f"{label}: {first(items)}"
+        for label, items in (
+            ("missing keys", missing),
+            ("unexpected keys", unexpected),
+            ("shape mismatches (file vs model)", shapes),
+        )
+        if items
+    ]
     return "; ".join(problems)
 
 

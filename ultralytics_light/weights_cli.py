@@ -99,7 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     weights = commands.add_parser("weights", help="manage ImageNet weights in torchvision's cache")
     actions = weights.add_subparsers(dest="action", required=True)
-    actions.add_parser("list", help="every variant and tag: file, cached or not, ImageNet top-1").set_defaults(run=list_weights)
+    actions.add_parser("list", help="every variant and tag: file, cached or not, ImageNet top-1").set_defaults(
+        run=list_weights
+    )
     fetch_parser = actions.add_parser("fetch", help="download VARIANT[:TAG] (default tag DEFAULT) into the cache")
     fetch_parser.add_argument("spec", metavar="VARIANT[:TAG]")
     fetch_parser.set_defaults(run=fetch)
