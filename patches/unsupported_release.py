@@ -13,8 +13,7 @@ from types import ModuleType
 from torch import nn
 
 from ultralytics_light.cfg import find_model_yaml
-
-MODULE_NAMES = ("MobileNetV2", "ShuffleNetV2")
+from ultralytics_light.patches.module_names import MODULES
 
 
 class UnsupportedReleaseError(RuntimeError):
@@ -35,5 +34,6 @@ def apply(tasks: ModuleType, message: str) -> None:
 
     yaml_model_load.__wrapped__ = stock
     tasks.yaml_model_load = yaml_model_load
-    for name in MODULE_NAMES:
+    for module in MODULES:
+        name = module.__name__
         setattr(tasks, name, type(name, (nn.Module,), {"__init__": refuse, "__doc__": message}))

@@ -42,7 +42,7 @@ def test_missing_file_offline_says_what_to_do(empty_cache):
         "ShuffleNet_V2_X0_5_Weights.IMAGENET1K_V1 for shufflenet_v2_x0_5",
         "file:      shufflenetv2_x0.5-f707e7126e.pth",
         f"looked in: {empty_cache}",
-        "get it:    https://download.pytorch.org/models/shufflenetv2_x0.5-f707e7126e.pth",
+        f"get it:    {get_model_weights('shufflenet_v2_x0_5').IMAGENET1K_V1.url}",  # torchvision's own URL
         "python -m ultralytics_light weights import /path/to/shufflenetv2_x0.5-f707e7126e.pth",
         "set weights to null",
     ):
