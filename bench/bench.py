@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import csv
 import platform
 import statistics
@@ -70,7 +71,7 @@ def build(name: str, sizes: list[int], threads: int, folder: Path) -> tuple[dict
         "params_M": sum(p.numel() for p in model.parameters()) / 1e6,
         "gflops_640": get_flops(model, 640),
     }
-    fused = YOLO(random_weights_yaml(name, folder)).model.eval().fuse(verbose=False)
+    fused = copy.deepcopy(model).fuse(verbose=False)
     options = ort.SessionOptions()
     options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
     runners = {}

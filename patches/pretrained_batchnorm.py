@@ -24,8 +24,7 @@ def apply(tasks: ModuleType) -> None:
             (norm, norm.eps, norm.momentum)
             for stage in model.modules()
             if isinstance(stage, TorchvisionStage)
-            for norm in stage.modules()
-            if isinstance(norm, nn.modules.batchnorm._BatchNorm)
+            for norm in stage.batchnorms()
         ]
         stock(model)
         for norm, eps, momentum in kept:

@@ -160,13 +160,16 @@ class TorchvisionStage(nn.Sequential):
                 info.append(FeatureInfo(tap, x.shape[1], PROBE_SIZE // x.shape[-1]))
         return tuple(info)
 
+    def batchnorms(self) -> list[nn.modules.batchnorm._BatchNorm]:
+        """The BatchNorm layers of this stage (none once fused)."""
+        return [m for m in self.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+
     def train(self, mode: bool = True) -> TorchvisionStage:
         """Set train/eval mode; BatchNorm of a fully frozen stage stays in eval mode."""
         super().train(mode)
         if mode and not any(p.requires_grad for p in self.parameters()):
-            for module in self.modules():
-                if isinstance(module, nn.modules.batchnorm._BatchNorm):
-                    module.eval()
+            for norm in self.batchnorms():
+                norm.eval()
         return self
 
     def fuse(self) -> None:
@@ -186,7 +189,7 @@ class TorchvisionStage(nn.Sequential):
 
     def is_fused(self) -> bool:
         """Whether no BatchNorm is left in this stage."""
-        return not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in self.modules())
+        return not self.batchnorms()
 
     @classmethod
     def without_pretrained(cls, args: list) -> list:
