@@ -1,7 +1,7 @@
 PYTHON ?= python3
 PIP := $(PYTHON) -m pip
 
-.PHONY: install reinstall test bench
+.PHONY: install reinstall test test-compat bench
 
 # Everything the tests need, with torch/torchvision/ultralytics pinned to the tested releases.
 install:
@@ -14,6 +14,12 @@ reinstall:
 
 test: reinstall
 	$(PYTHON) -m pytest
+
+# Every Ultralytics release in compat/matrix.py, each installed alone beside the main environment (which stays as it
+# is): builds, trains, predicts, reloads and exports in fresh interpreters. Writes compat/results.md and the README's
+# table. About 5 minutes.
+test-compat: reinstall
+	$(PYTHON) compat/matrix.py --readme README.md
 
 # Not a test: times every shipped model against stock yolov5n/yolo11n/yolo26n, writes bench/results.* and the
 # README's model table. Several minutes; keep the machine otherwise idle.

@@ -1,33 +1,96 @@
 """Everything ultralytics-light changes in Ultralytics, applied once `ultralytics.nn.tasks` has been imported.
 
-Each patch is one small module with an `apply(tasks)` function. They are tested against the Ultralytics releases in
-SUPPORTED; on any other release none is applied: the user is warned once, and using our models fails with the
-same message (patches/unsupported_release.py).
+Each patch is one small module with an `apply(tasks, patcher)` function that makes its changes through
+`patcher.replace`. Patching is all or nothing, because it runs inside every Python process that imports Ultralytics
+and must never break stock Ultralytics: on a release outside SUPPORTED none is applied, and if any patch raises, the
+ones already applied are undone. Either way the user is warned once, and using our models fails with that same message
+(patches/unsupported_release.py); stock models behave as if ultralytics-light were not installed.
+
+A patch whose target a release lacks decides for itself whether that is fine (safe_load: releases without restricted
+loading need nothing) or an error (parse_model: an anchor that is gone): features are detected, not version numbers.
 """
 
 from __future__ import annotations
 
+import importlib
 from types import ModuleType
 
-SUPPORTED = {"ultralytics": ">=8.4.0,<8.5", "torchvision": ">=0.15"}
+# The Ultralytics releases compat/matrix.py verifies span this range; setup.cfg declares the same (a test checks both).
+OLDEST_VERIFIED, NEWEST_VERIFIED = "8.3.253", "8.4.190"
+SUPPORTED = {"ultralytics": f">={OLDEST_VERIFIED},<={NEWEST_VERIFIED}", "torchvision": ">=0.15"}
+PATCHES = (  # applied in this order, undone in reverse
+    "module_names",
+    "parse_model",
+    "model_yaml",
+    "pretrained_batchnorm",
+    "checkpoint_rebuild",
+    "fuse_backbone",
+    "safe_load",
+)
+UNAVAILABLE = "so its MobileNetV2/ShuffleNetV2 models are unavailable; stock Ultralytics is unaffected."
+_ABSENT = object()
+
+
+class Patcher:
+    """Replaces attributes of Ultralytics' modules and classes, and can put every one of them back."""
+
+    def __init__(self) -> None:
+        self._originals: list[tuple[object, str, object]] = []
+
+    def replace(self, owner: object, name: str, value: object) -> None:
+        """Set `owner.name = value`, remembering the owner's own previous value (or that it had none)."""
+        self._originals.append((owner, name, vars(owner).get(name, _ABSENT)))
+        setattr(owner, name, value)
+
+    def undo(self) -> None:
+        """Restore every replaced attribute, the last replaced first."""
+        while self._originals:
+            owner, name, original = self._originals.pop()
+            if original is _ABSENT:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)
+
+
+def installed_version(package: str) -> str:
+    from importlib.metadata import version
+
+    try:
+        return version(package)
+    except Exception:  # metadata missing or unreadable: say so rather than fail
+        return "unknown"
+
+
+def versions() -> str:
+    return ", ".join(f"{package} {installed_version(package)}" for package in ("ultralytics", "torchvision", "torch"))
+
+
+def supported_requirement(package: str = "ultralytics") -> str:
+    return f"pip install '{package}{SUPPORTED[package]}'"
 
 
 def unsupported_message(package: str, version: str) -> str:
-    """The one message a user sees when an installed package is outside SUPPORTED."""
+    """The message for an installed package outside SUPPORTED."""
     return (
-        f"ultralytics-light supports {package}{SUPPORTED[package]}, but {package} {version} is installed, so its "
-        f"MobileNetV2/ShuffleNetV2 models are unavailable. Install a supported release: "
-        f"pip install '{package}{SUPPORTED[package]}'"
+        f"ultralytics-light supports {package}{SUPPORTED[package]}, but {package} {version} is installed, {UNAVAILABLE}"
+        f" Install a supported release: {supported_requirement(package)}"
+    )
+
+
+def failed_patch_message(name: str, error: BaseException) -> str:
+    """The message for a patch that could not be applied to the installed release."""
+    return (
+        f"ultralytics-light could not adapt to the installed release ({versions()}): its patch '{name}' failed "
+        f"({type(error).__name__}: {error}), {UNAVAILABLE} Install a release it is verified on: "
+        f"{supported_requirement()}, or report this message to ultralytics-light."
     )
 
 
 def unsupported_packages() -> list[tuple[str, str]]:
-    """(package, installed version) of each package outside the releases our patches were written and tested for."""
-    from importlib.metadata import version
-
+    """(package, installed version) of each package outside the releases our patches were verified on."""
     from ultralytics.utils.checks import check_version
 
-    installed = {package: version(package) for package in SUPPORTED}
+    installed = {package: installed_version(package) for package in SUPPORTED}
     return [
         (package, v)
         for package, v in installed.items()
@@ -35,37 +98,41 @@ def unsupported_packages() -> list[tuple[str, str]]:
     ]
 
 
-def apply(tasks: ModuleType) -> None:
-    """Patch Ultralytics through its freshly imported task-parser module. Idempotent."""
-    if getattr(tasks, "_ultralytics_light_patched", False):
-        return
-    tasks._ultralytics_light_patched = True  # also marks an unsupported release as handled: warn once
+def apply_all(tasks: ModuleType) -> str | None:
+    """Apply every patch, or none: on the first that raises, undo the others and return the message."""
+    patcher = Patcher()
+    for name in PATCHES:
+        try:
+            importlib.import_module(f"{__name__}.{name}").apply(tasks, patcher)
+        except Exception as error:
+            patcher.undo()
+            return failed_patch_message(name, error)
+    return None
 
+
+def refuse(tasks: ModuleType, message: str) -> None:
+    """Warn once, and make our models fail with `message`; if even that cannot be done, leave Ultralytics as it is."""
     from ultralytics.utils import LOGGER
 
-    unsupported = unsupported_packages()
-    if unsupported:
-        message = unsupported_message(*unsupported[0])
-        LOGGER.warning(message)
+    LOGGER.warning(message)
+    patcher = Patcher()
+    try:
         from ultralytics_light.patches import unsupported_release
 
-        unsupported_release.apply(tasks, message)
+        unsupported_release.apply(tasks, patcher, message)
+    except Exception:
+        patcher.undo()
+
+
+def apply(tasks: ModuleType) -> None:
+    """Patch Ultralytics through its freshly imported task-parser module, all or nothing. Idempotent."""
+    if getattr(tasks, "_ultralytics_light_patched", False):
         return
-
-    from ultralytics_light.patches import (
-        checkpoint_rebuild,
-        fuse_backbone,
-        model_yaml,
-        module_names,
-        parse_model,
-        pretrained_batchnorm,
-        safe_load,
-    )
-
-    module_names.apply(tasks)
-    parse_model.apply(tasks)
-    model_yaml.apply(tasks)
-    pretrained_batchnorm.apply(tasks)
-    checkpoint_rebuild.apply(tasks)
-    fuse_backbone.apply(tasks)
-    safe_load.apply(tasks)
+    tasks._ultralytics_light_patched = True  # also marks a refused release as handled: warn once
+    try:
+        unsupported = unsupported_packages()
+        message = unsupported_message(*unsupported[0]) if unsupported else apply_all(tasks)
+    except Exception as error:  # apply_all catches its own; this is the version check
+        message = failed_patch_message("version check", error)
+    if message is not None:
+        refuse(tasks, message)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
+from ultralytics_light.patches import Patcher
 from ultralytics_light.patches.module_names import MODULES
 
 BY_NAME = {module.__name__: module for module in MODULES}
@@ -23,7 +24,7 @@ def drop_pretrained(yaml: dict) -> None:
             row[3] = module.without_pretrained(list(row[3]))
 
 
-def apply(tasks: ModuleType) -> None:
+def apply(tasks: ModuleType, patcher: Patcher) -> None:
     """Wrap `tasks.load_checkpoint`, which Ultralytics' model, trainer and exporter import by name."""
     stock = tasks.load_checkpoint
 
@@ -35,4 +36,4 @@ def apply(tasks: ModuleType) -> None:
         return model, ckpt
 
     load_checkpoint.__wrapped__ = stock
-    tasks.load_checkpoint = load_checkpoint
+    patcher.replace(tasks, "load_checkpoint", load_checkpoint)

@@ -9,13 +9,14 @@ from __future__ import annotations
 from types import ModuleType
 
 from ultralytics_light.backbone import TorchvisionStage
+from ultralytics_light.patches import Patcher
 
 
 def stages(model) -> list[TorchvisionStage]:
     return [m for m in model.modules() if isinstance(m, TorchvisionStage)]
 
 
-def apply(tasks: ModuleType) -> None:
+def apply(tasks: ModuleType, patcher: Patcher) -> None:
     """Wrap `BaseModel.fuse` and `BaseModel.is_fused`, which every task model inherits."""
     stock_fuse, stock_is_fused = tasks.BaseModel.fuse, tasks.BaseModel.is_fused
 
@@ -30,4 +31,5 @@ def apply(tasks: ModuleType) -> None:
         return stock_is_fused(self) and all(stage.is_fused() for stage in stages(self))
 
     fuse.__wrapped__, is_fused.__wrapped__ = stock_fuse, stock_is_fused
-    tasks.BaseModel.fuse, tasks.BaseModel.is_fused = fuse, is_fused
+    patcher.replace(tasks.BaseModel, "fuse", fuse)
+    patcher.replace(tasks.BaseModel, "is_fused", is_fused)

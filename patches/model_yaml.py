@@ -3,14 +3,20 @@
 Stock `yaml_model_load` searches bare names only inside the ultralytics package, and strips the scale letter with a
 regex over the whole path, so a folder such as `runs2s/` breaks a path to a scaled name. Our version handles our
 bare names and local files itself, and leaves everything else (Ultralytics' own names) to the stock function.
+
+It also refuses a model of ours that sets `reg_max` on a release whose Detect heads cannot take it (8.3: always 16
+DFL bins), rather than silently building a different, heavier head than the YAML describes.
 """
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from types import ModuleType
 
 from ultralytics_light.cfg import find_model_yaml, model_names, unscaled_name
+from ultralytics_light.patches import NEWEST_VERIFIED, Patcher, installed_version
+from ultralytics_light.patches.module_names import MODULES
 
 
 def local_or_shipped_yaml(path: Path) -> Path | None:
@@ -21,7 +27,25 @@ def local_or_shipped_yaml(path: Path) -> Path | None:
     return find_model_yaml(path)
 
 
-def apply(tasks: ModuleType) -> None:
+def uses_our_modules(d: dict) -> bool:
+    names = {module.__name__ for module in MODULES}
+    return any(isinstance(row, list) and len(row) > 2 and row[2] in names for row in d.get("backbone") or [])
+
+
+def check_reg_max(tasks: ModuleType, d: dict, path: Path) -> None:
+    """A ValueError if a model of ours sets reg_max and this release's Detect has no such argument."""
+    if "reg_max" not in d or not uses_our_modules(d):
+        return
+    if "reg_max" not in inspect.signature(tasks.Detect.__init__).parameters:
+        raise ValueError(
+            f"{path.name} sets reg_max: {d['reg_max']}, but the installed ultralytics "
+            f"{installed_version('ultralytics')} builds every Detect head with 16 DFL bins (reg_max came in "
+            f"ultralytics 8.4.0). Use a model without reg_max (the non-lite ones, e.g. yolo11n-mobilenetv2.yaml), "
+            f"or upgrade: pip install 'ultralytics>=8.4.0,<={NEWEST_VERIFIED}'"
+        )
+
+
+def apply(tasks: ModuleType, patcher: Patcher) -> None:
     """Wrap `tasks.yaml_model_load`; callers that import it from tasks afterwards get the wrapper."""
     stock = tasks.yaml_model_load
 
@@ -41,9 +65,10 @@ def apply(tasks: ModuleType) -> None:
                     f"{', '.join(model_names())}"
                 ) from None
         d = tasks.YAML.load(yaml_file)
+        check_reg_max(tasks, d, path)
         d["scale"] = tasks.guess_model_scale(path)
         d["yaml_file"] = str(path)
         return d
 
     yaml_model_load.__wrapped__ = stock
-    tasks.yaml_model_load = yaml_model_load
+    patcher.replace(tasks, "yaml_model_load", yaml_model_load)

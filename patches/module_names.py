@@ -3,12 +3,13 @@
 from types import ModuleType
 
 from ultralytics_light.mobilenetv2 import MobileNetV2
+from ultralytics_light.patches import Patcher
 from ultralytics_light.shufflenetv2 import ShuffleNetV2
 
 MODULES = (MobileNetV2, ShuffleNetV2)
 
 
-def apply(tasks: ModuleType) -> None:
+def apply(tasks: ModuleType, patcher: Patcher) -> None:
     """Add each module to `ultralytics.nn.tasks` under its class name."""
     for module in MODULES:
-        setattr(tasks, module.__name__, module)
+        patcher.replace(tasks, module.__name__, module)

@@ -17,6 +17,8 @@ import inspect
 import textwrap
 from types import ModuleType
 
+from ultralytics_light.patches import Patcher
+
 FALLBACK = """\
         else:
             c2 = ch[f]
@@ -33,7 +35,7 @@ EDITS = {
 }
 
 
-def apply(tasks: ModuleType) -> None:
+def apply(tasks: ModuleType, patcher: Patcher) -> None:
     """Replace `tasks.parse_model` by its own source with EDITS applied."""
     stock = tasks.parse_model
     source = textwrap.dedent(inspect.getsource(stock))
@@ -50,4 +52,4 @@ def apply(tasks: ModuleType) -> None:
     exec(compile(padded, tasks.__file__, "exec"), tasks.__dict__, namespace)
     patched = namespace["parse_model"]
     patched.__wrapped__ = stock
-    tasks.parse_model = patched
+    patcher.replace(tasks, "parse_model", patched)

@@ -12,9 +12,10 @@ from types import ModuleType
 from torch import nn
 
 from ultralytics_light.backbone import TorchvisionStage
+from ultralytics_light.patches import Patcher
 
 
-def apply(tasks: ModuleType) -> None:
+def apply(tasks: ModuleType, patcher: Patcher) -> None:
     """Wrap `tasks.initialize_weights`, which the model classes call by that global name."""
     stock = tasks.initialize_weights
 
@@ -31,4 +32,4 @@ def apply(tasks: ModuleType) -> None:
             norm.eps, norm.momentum = eps, momentum
 
     initialize_weights.__wrapped__ = stock
-    tasks.initialize_weights = initialize_weights
+    patcher.replace(tasks, "initialize_weights", initialize_weights)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
+from ultralytics_light.patches import Patcher
+
 
 def our_classes() -> list[type]:
     """Our backbone rows and normalization, and the torchvision module classes inside their stages."""
@@ -27,8 +29,10 @@ def our_classes() -> list[type]:
     return [*MODULES, ImageNetNormalize, *sorted(torchvision_blocks, key=lambda c: f"{c.__module__}.{c.__qualname__}")]
 
 
-def apply(tasks: ModuleType) -> None:
+def apply(tasks: ModuleType, patcher: Patcher) -> None:
     """Extend `_SafeLoad._build`, which builds the allow-list once per process on the first restricted load."""
+    if not hasattr(tasks, "_SafeLoad"):
+        return  # restricted loading came in 8.4.67; before it, checkpoints load unrestricted and need nothing
     stock_build = tasks._SafeLoad._build.__func__
 
     def _build(cls) -> dict:
@@ -37,4 +41,4 @@ def apply(tasks: ModuleType) -> None:
         return registry
 
     _build.__wrapped__ = stock_build
-    tasks._SafeLoad._build = classmethod(_build)
+    patcher.replace(tasks._SafeLoad, "_build", classmethod(_build))

@@ -1,8 +1,8 @@
-"""On an unsupported Ultralytics or torchvision, using our models fails with the version message.
+"""Where ultralytics-light cannot apply (a release outside SUPPORTED, or a patch that failed), our models refuse.
 
 None of the real patches is applied then; only these two small guards, so that `yolo train model=yolov5n-
-shufflenetv2.yaml` or a YAML naming our modules stops with that message rather than Ultralytics' "does not exist" or a
-KeyError from its parser.
+shufflenetv2.yaml` or a YAML naming our modules stops with the message the user was warned with, rather than
+Ultralytics' "does not exist" or a KeyError from its parser.
 """
 
 from __future__ import annotations
@@ -13,14 +13,15 @@ from types import ModuleType
 from torch import nn
 
 from ultralytics_light.cfg import find_model_yaml
+from ultralytics_light.patches import Patcher
 from ultralytics_light.patches.module_names import MODULES
 
 
 class UnsupportedReleaseError(RuntimeError):
-    """An installed package is outside the releases ultralytics-light supports."""
+    """ultralytics-light cannot work with the installed Ultralytics or torchvision."""
 
 
-def apply(tasks: ModuleType, message: str) -> None:
+def apply(tasks: ModuleType, patcher: Patcher, message: str) -> None:
     """Guard `tasks.yaml_model_load` and our module names."""
     stock = tasks.yaml_model_load
 
@@ -33,7 +34,7 @@ def apply(tasks: ModuleType, message: str) -> None:
         raise UnsupportedReleaseError(message)
 
     yaml_model_load.__wrapped__ = stock
-    tasks.yaml_model_load = yaml_model_load
+    patcher.replace(tasks, "yaml_model_load", yaml_model_load)
     for module in MODULES:
         name = module.__name__
-        setattr(tasks, name, type(name, (nn.Module,), {"__init__": refuse, "__doc__": message}))
+        patcher.replace(tasks, name, type(name, (nn.Module,), {"__init__": refuse, "__doc__": message}))

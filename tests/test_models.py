@@ -122,7 +122,9 @@ def test_registration_is_idempotent():
     assert not hasattr(tasks.parse_model.__wrapped__, "__wrapped__")  # patched once, not twice
 
 
-@pytest.mark.parametrize("package, version", [("ultralytics", "8.5.0"), ("torchvision", "0.14.1")])
+@pytest.mark.parametrize(
+    "package, version", [("ultralytics", "8.4.191"), ("ultralytics", "8.3.252"), ("torchvision", "0.14.1")]
+)
 def test_unsupported_release_is_reported_once_and_our_models_refuse(package, version, monkeypatch):
     import importlib.metadata
     import types
@@ -140,11 +142,11 @@ def test_unsupported_release_is_reported_once_and_our_models_refuse(package, ver
     fake_tasks.yaml_model_load = lambda path: {"stock": str(path)}
     patches.apply(fake_tasks)
     patches.apply(fake_tasks)
-    supported = {"ultralytics": ">=8.4.0,<8.5", "torchvision": ">=0.15"}[package]
+    supported = {"ultralytics": ">=8.3.253,<=8.4.190", "torchvision": ">=0.15"}[package]
     expected = (
         f"ultralytics-light supports {package}{supported}, but {package} {version} is installed, so its "
-        f"MobileNetV2/ShuffleNetV2 models are unavailable. Install a supported release: "
-        f"pip install '{package}{supported}'"
+        f"MobileNetV2/ShuffleNetV2 models are unavailable; stock Ultralytics is unaffected. Install a supported "
+        f"release: pip install '{package}{supported}'"
     )
     assert warnings == [expected]
     assert not hasattr(fake_tasks, "parse_model")  # no real patch applied

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import rectangles_dataset
+from offline import rectangles_dataset
 from ultralytics import YOLO
 
 TASK_YAMLS = {

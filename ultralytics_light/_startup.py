@@ -16,9 +16,15 @@ TARGET = "ultralytics.nn.tasks"
 
 
 def _apply_patches(tasks: ModuleType) -> None:
-    from ultralytics_light.patches import apply
+    """Apply our patches; whatever fails, Ultralytics' import goes on as if we were not installed."""
+    try:
+        from ultralytics_light.patches import apply
 
-    apply(tasks)
+        apply(tasks)
+    except Exception as error:  # patches.apply undoes and reports its own failures; this is the last resort
+        import warnings
+
+        warnings.warn(f"ultralytics-light is disabled: {type(error).__name__}: {error}", stacklevel=2)
 
 
 class _PatchAfterImport:
@@ -27,6 +33,12 @@ class _PatchAfterImport:
     def find_spec(self, name: str, path=None, target=None) -> importlib.machinery.ModuleSpec | None:
         if name != TARGET:
             return None
+        try:
+            return self._find_and_wrap(name, path, target)
+        except Exception:  # an unusual loader: let the import go on without us rather than fail
+            return None
+
+    def _find_and_wrap(self, name: str, path, target) -> importlib.machinery.ModuleSpec | None:
         for finder in sys.meta_path:
             if finder is self or not hasattr(finder, "find_spec"):
                 continue

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 from collections import OrderedDict
 from dataclasses import dataclass
-import inspect
 from functools import lru_cache
 
 import torch

@@ -1,0 +1,84 @@
+"""The in-process checks of the compatibility matrix, each run by compat/matrix.py in a fresh interpreter whose
+PYTHONPATH puts one Ultralytics release before the main environment's. Each prints one line: `RESULT <json>`.
+
+    python compat/checks.py stock yolo11n.yaml
+    python compat/checks.py yamls
+    python compat/checks.py reload path/to/best.pt path/to/bus.jpg
+    python compat/checks.py onnx path/to/best.pt path/to/best.onnx
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def report(**result) -> None:
+    """Print the result, with the Ultralytics release that produced it."""
+    import ultralytics
+
+    print("RESULT", json.dumps({**result, "version": ultralytics.__version__}), flush=True)
+
+
+def stock(name: str) -> None:
+    """A stock model builds and runs a forward pass."""
+    import torch
+    from ultralytics import YOLO
+
+    model = YOLO(name).model.eval()
+    with torch.no_grad():
+        model(torch.rand(1, 3, 64, 64))
+    report(ok=True, detail=type(model).__name__)
+
+
+def yamls() -> None:
+    """Every shipped YAML at scale n: 'ok', or the message it was refused with."""
+    from ultralytics import YOLO
+
+    from ultralytics_light.cfg import model_names
+
+    outcomes = {}
+    for name in model_names():
+        scaled = name.replace("-", "n-", 1)  # yolo11-mobilenetv2.yaml -> yolo11n-mobilenetv2.yaml
+        try:
+            YOLO(scaled)
+            outcomes[scaled] = "ok"
+        except Exception as error:
+            outcomes[scaled] = f"{type(error).__name__}: {error}"
+    report(outcomes=outcomes)
+
+
+def reload(best: str, image: str) -> None:
+    """best.pt loads in a fresh interpreter with our rows, predicts, and (where the release has restricted loading)
+    also loads restricted."""
+    import ultralytics.nn.tasks as tasks
+    from ultralytics import YOLO
+
+    model = YOLO(best)
+    rows = [f"{type(row).__module__}.{type(row).__name__}" for row in model.model.model[:3]]
+    boxes = model.predict(image, imgsz=64, device="cpu", verbose=False)[0].boxes
+    restricted = hasattr(tasks, "_SafeLoad")
+    if restricted:
+        ckpt, _ = tasks.torch_safe_load(best, safe_only=True)
+        assert type(ckpt["model"].model[0]).__module__.startswith("ultralytics_light."), ckpt["model"].model[0]
+    report(ok=all(row.startswith("ultralytics_light.") for row in rows), rows=rows, boxes=len(boxes),
+           restricted=restricted)  # fmt: skip
+
+
+def onnx(best: str, exported: str) -> None:
+    """The ONNX export's raw predictions equal fused PyTorch's: boxes to 0.01 px, scores to 1e-3."""
+    import onnxruntime as ort
+    import torch
+    from ultralytics import YOLO
+
+    x = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        expected = YOLO(best).model.float().eval().fuse()(x)[0]
+    session = ort.InferenceSession(exported, providers=["CPUExecutionProvider"])
+    ours = torch.from_numpy(session.run(None, {session.get_inputs()[0].name: x.numpy()})[0])
+    box, score = (ours - expected)[:, :4].abs().max().item(), (ours - expected)[:, 4:].abs().max().item()
+    report(ok=ours.shape == expected.shape and box <= 1e-2 and score <= 1e-3, box=box, score=score)
+
+
+if __name__ == "__main__":
+    {"stock": stock, "yamls": yamls, "reload": reload, "onnx": onnx}[sys.argv[1]](*sys.argv[2:])

@@ -1,0 +1,240 @@
+"""The compatibility matrix: ultralytics-light against a list of Ultralytics releases, each in isolation.
+
+Each release is installed with `pip install --no-deps --target` into a cache folder and put first on PYTHONPATH; torch,
+torchvision, the exporters and ultralytics-light itself come from the main environment, which nothing here changes.
+Every check runs in a fresh interpreter (our start-up hook included), offline, with torchvision-format weights made
+on the spot:
+
+- stock: Ultralytics' own model builds (yolo11n.yaml; yolov8n.yaml on releases before YOLO11);
+- yamls: every shipped YAML builds at scale n (in range), or is refused with the version message (out of range);
+- train, predict: `yolo train` one tiny epoch of yolo11n-shufflenetv2.yaml, `yolo predict` with its best.pt;
+- reload: best.pt loads, with our rows, and predicts (restricted loading too, where the release has it);
+- onnx: `yolo export format=onnx`, and ONNX Runtime's predictions equal PyTorch's.
+
+    python compat/matrix.py                       # every release below; writes compat/results.md
+    python compat/matrix.py --releases 8.4.0      # one release
+    python compat/matrix.py --readme README.md    # also the README's table
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))  # the offline helpers the tests use
+
+from offline import fresh_command, offline_torch_home, rectangles_dataset  # noqa: E402
+
+# The supported range's ends, and releases inside it where Ultralytics' internals changed (restricted loading came in
+# 8.4.67), or that many users have. The ends must equal patches.OLDEST_VERIFIED/NEWEST_VERIFIED (a test checks it).
+IN_RANGE = ("8.3.253", "8.4.0", "8.4.20", "8.4.50", "8.4.66", "8.4.67", "8.4.80", "8.4.120", "8.4.150", "8.4.190")
+OUT_OF_RANGE = ("8.2.103",)  # stock must still work there, and our models must give the version message
+TRAINED = "yolo11n-shufflenetv2.yaml"  # one detect model every supported release builds
+CHECKS = ("stock", "yamls", "train", "predict", "reload", "onnx")
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ultralytics-light" / "compat"
+
+
+def install(release: str, cache: Path) -> Path:
+    """The folder holding Ultralytics `release` alone (installed there once, without its dependencies)."""
+    target = cache / f"ultralytics-{release}"
+    if not (target / f"ultralytics-{release}.dist-info").is_dir():
+        result = subprocess.run(
+            [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
+             "--target", str(target), f"ultralytics=={release}"],
+            capture_output=True, text=True, env={**os.environ, "PIP_ROOT_USER_ACTION": "ignore"},
+        )  # fmt: skip
+        if result.returncode:
+            raise SystemExit(f"could not install ultralytics=={release}:\n{result.stdout}{result.stderr}")
+    return target
+
+
+class Release:
+    """Runs the checks for one installed release, each in a fresh interpreter."""
+
+    def __init__(self, release: str, target: Path, work: Path):
+        self.release, self.target, self.work = release, target, work / release
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.in_range = release in IN_RANGE
+        self.log = self.work / "log.txt"
+
+    def run(self, *args: str, env: dict | None = None, timeout: float = 900) -> subprocess.CompletedProcess:
+        command, fresh_env = fresh_command(list(args), self.work / "settings", pythonpath=str(self.target))
+        result = subprocess.run(command, cwd=self.work, env={**fresh_env, **(env or {})}, capture_output=True,
+                                text=True, timeout=timeout)  # fmt: skip
+        with self.log.open("a") as log:
+            log.write(f"$ {' '.join(args)}\n{result.stdout}\n{result.stderr}\nexit {result.returncode}\n\n")
+        return result
+
+    def check(self, name: str, *args: str, env: dict | None = None) -> dict:
+        result = self.run(sys.executable, str(HERE / "checks.py"), name, *args, env=env)
+        lines = [line for line in result.stdout.splitlines() if line.startswith("RESULT ")]
+        if result.returncode or not lines:
+            return {"ok": False, "detail": tail(result)}
+        outcome = json.loads(lines[-1].split(" ", 1)[1])
+        if outcome["version"] != self.release:  # PYTHONPATH did not take: the main environment's release ran
+            return {"ok": False, "detail": f"ran ultralytics {outcome['version']}, not {self.release}"}
+        return outcome
+
+    def stock(self) -> tuple[bool, str]:
+        name = "yolo11n.yaml" if (self.target / "ultralytics/cfg/models/11").is_dir() else "yolov8n.yaml"
+        result = self.check("stock", name)
+        return result["ok"], f"{name}: {'builds' if result['ok'] else result['detail']}"
+
+    def yamls(self) -> tuple[bool, str]:
+        result = self.check("yamls")
+        if "outcomes" not in result:
+            return False, result["detail"]
+        outcomes = result["outcomes"]
+        built = [name for name, outcome in outcomes.items() if outcome == "ok"]
+        if not self.in_range:
+            refused = [name for name, outcome in outcomes.items() if version_message(outcome)]
+            return len(refused) == len(outcomes), f"{len(refused)}/{len(outcomes)} refused with the version message"
+        refused_lite = [name for name, outcome in outcomes.items() if "builds every Detect head with 16 DFL" in outcome]
+        failed = sorted(set(outcomes) - set(built) - set(refused_lite))
+        detail = f"{len(built)}/{len(outcomes)} build"
+        if refused_lite:
+            detail += f" ({len(refused_lite)} lite: need 8.4's reg_max)"
+        if failed:
+            detail += "; failed: " + "; ".join(f"{name}: {outcomes[name]}" for name in failed)
+        return not failed and all("-lite-" in name for name in refused_lite), detail
+
+    def train(self) -> tuple[bool, str]:
+        result = self.run("yolo", "train", f"model={TRAINED}", f"data={self.work.parent / 'data' / 'data.yaml'}",
+                          "epochs=1", "imgsz=64", "batch=4", "workers=0", "device=cpu", "plots=False",
+                          f"project={self.work / 'runs'}", "name=train", "exist_ok=True")  # fmt: skip
+        if not self.in_range:
+            refused = result.returncode != 0 and version_message(result.stdout + result.stderr)
+            return bool(refused), "refused with the version message" if refused else "not refused"
+        if f"Ultralytics {self.release} " not in result.stdout + result.stderr:
+            return False, f"did not run ultralytics {self.release}: {tail(result)}"
+        return result.returncode == 0 and self.best.is_file(), "1 epoch" if self.best.is_file() else tail(result)
+
+    @property
+    def best(self) -> Path:
+        return self.work / "runs" / "train" / "weights" / "best.pt"
+
+    @property
+    def bus(self) -> Path:
+        return self.target / "ultralytics" / "assets" / "bus.jpg"
+
+    def predict(self) -> tuple[bool, str]:
+        result = self.run("yolo", "predict", f"model={self.best}", f"source={self.bus}", "imgsz=64", "device=cpu",
+                          "save=False", f"project={self.work / 'predict'}")  # fmt: skip
+        ok = result.returncode == 0 and "bus.jpg: 64x" in result.stdout + result.stderr
+        return ok, "bus.jpg" if ok else tail(result)
+
+    def reload(self) -> tuple[bool, str]:
+        result = self.check("reload", str(self.best), str(self.bus), env={"ULTRALYTICS_SAFE_LOAD": "0"})
+        if not result["ok"]:
+            return False, result.get("detail") or str(result.get("rows"))
+        return True, "our rows" + (", also restricted" if result["restricted"] else "")
+
+    def onnx(self) -> tuple[bool, str]:
+        result = self.run("yolo", "export", f"model={self.best}", "format=onnx", "imgsz=64")
+        exported = self.best.with_suffix(".onnx")
+        if result.returncode or not exported.is_file():
+            return False, tail(result)
+        result = self.check("onnx", str(self.best), str(exported))
+        if "box" not in result:
+            return False, result["detail"]
+        return result["ok"], f"= PyTorch (boxes {result['box']:.0e} px, scores {result['score']:.0e})"
+
+    def results(self) -> dict[str, tuple[bool | None, str]]:
+        """Each check's (passed, detail); None where it does not apply or an earlier one failed."""
+        results = {}
+        for name in CHECKS:
+            if name in ("predict", "reload", "onnx") and (not self.in_range or not results["train"][0]):
+                results[name] = (None, "n/a" if not self.in_range else "no best.pt")
+                continue
+            results[name] = getattr(self, name)()
+        return results
+
+
+def version_message(text: str) -> bool:
+    return "ultralytics-light supports ultralytics" in text and "is installed, so its" in text
+
+
+def tail(result: subprocess.CompletedProcess) -> str:
+    return ((result.stderr + result.stdout).strip().splitlines() or ["no output"])[-1][:300]
+
+
+def table(rows: dict[str, dict[str, tuple[bool | None, str]]]) -> str:
+    mark = {True: "✅", False: "❌", None: "–"}
+    lines = [
+        "| release | declared | " + " | ".join(CHECKS) + " |",
+        "|---|---|" + "---|" * len(CHECKS),
+    ]
+    for release, results in rows.items():
+        declared = "supported" if release in IN_RANGE else "outside"
+        cells = [f"{mark[results[c][0]]} {results[c][1]}" for c in CHECKS]
+        lines.append(f"| {release} | {declared} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def environment() -> str:
+    import platform
+    from importlib.metadata import version
+
+    packages = ", ".join(f"{p} {version(p)}" for p in ("torch", "torchvision", "onnxruntime"))
+    return f"Python {platform.python_version()}, {packages}, ultralytics-light {version('ultralytics-light')}"
+
+
+def replace_between(text: str, marker: str, content: str) -> str:
+    pattern = re.compile(rf"(<!-- {marker}:start -->\n).*?(<!-- {marker}:end -->)", re.S)
+    if not pattern.search(text):
+        raise SystemExit(f"no <!-- {marker}:start --> ... <!-- {marker}:end --> markers to replace")
+    return pattern.sub(lambda m: m.group(1) + content + "\n" + m.group(2), text)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--releases", nargs="+", default=[*OUT_OF_RANGE, *IN_RANGE])
+    parser.add_argument("--cache", type=Path, default=CACHE, help="where releases are installed (kept for reuse)")
+    parser.add_argument("--out", type=Path, default=HERE / "results.md")
+    parser.add_argument("--readme", type=Path, help="also replace the table between <!-- compat:... --> markers")
+    args = parser.parse_args()
+    unknown = [r for r in args.releases if r not in IN_RANGE + OUT_OF_RANGE]
+    if unknown:
+        parser.error(f"{unknown} are in neither IN_RANGE nor OUT_OF_RANGE; add them to one")
+
+    start, rows = time.time(), {}
+    with tempfile.TemporaryDirectory(prefix="ultralytics-light-compat-") as tmp:
+        work = Path(tmp)
+        os.environ["TORCH_HOME"] = str(offline_torch_home(work / "torch_home", ("mobilenet_v2", "shufflenet_v2_x0_5")))
+        rectangles_dataset(work / "data")
+        for k, release in enumerate(args.releases, 1):
+            print(f"[{k}/{len(args.releases)}] ultralytics {release} ...", flush=True)
+            started = time.time()
+            runner = Release(release, install(release, args.cache), work)
+            rows[release] = runner.results()
+            for name, (passed, detail) in rows[release].items():
+                print(f"    {name:8s} {'pass' if passed else 'n/a ' if passed is None else 'FAIL'}  {detail}")
+            failed = [name for name, (passed, _) in rows[release].items() if passed is False]
+            print(f"    {'FAILED: ' + ', '.join(failed) if failed else 'ok'} in {time.time() - started:.0f} s")
+            if failed:
+                print(runner.log.read_text()[-6000:])
+        elapsed = time.time() - start
+
+    summary = (
+        f"{table(rows)}\n\n{len(rows)} releases in {elapsed / 60:.1f} min on {os.cpu_count()} CPUs; {environment()}."
+    )
+    print("\n" + summary)
+    if set(args.releases) == set(IN_RANGE + OUT_OF_RANGE):
+        args.out.write_text(
+            f"# Compatibility matrix\n\nWritten by `make test-compat` ({__file__.split('/')[-2]}/matrix.py).\n\n{summary}\n"
+        )
+        if args.readme:
+            args.readme.write_text(replace_between(args.readme.read_text(), "compat", summary))
+    return 1 if any(passed is False for results in rows.values() for passed, _ in results.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""Offline material shared by the tests and the compatibility matrix (compat/matrix.py), no pytest needed:
+torchvision-format checkpoints and a tiny detection dataset made on the spot, and fresh interpreters that cannot
+reach the network."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+SHIPPED_BUILDERS = ("mobilenet_v2", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0")  # what scales n and s use
+
+
+def write_torchvision_checkpoint(checkpoints: Path, builder: str, tag: str = "DEFAULT", seed: int = 0) -> Path:
+    """Save a seeded, random torchvision `builder` state dict under the file name torchvision caches `tag` as."""
+    import torch
+    from torchvision.models import get_model, get_model_weights
+
+    torch.manual_seed(seed)
+    path = checkpoints / get_model_weights(builder)[tag].url.rsplit("/", 1)[-1]
+    torch.save(get_model(builder, weights=None).state_dict(), path)
+    return path
+
+
+def offline_torch_home(home: Path, builders=SHIPPED_BUILDERS) -> Path:
+    """A TORCH_HOME whose hub cache holds torchvision-format files for `builders`' 'DEFAULT' weights."""
+    checkpoints = home / "hub" / "checkpoints"
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    for builder in builders:
+        write_torchvision_checkpoint(checkpoints, builder)
+    return home
+
+
+def rectangles_dataset(root: Path, task: str = "detect") -> Path:
+    """A 2-class dataset of coloured rectangles on grey, 4 train and 4 val images of 96x96, in `task`'s format.
+
+    Labels: boxes (detect), rectangles as polygons (segment), corners as keypoints (pose), corners as oriented boxes
+    (obb); classify uses one rectangle per image in class folders. Returns the data.yaml (the folder for classify).
+    """
+    import cv2
+
+    rng = np.random.default_rng(0)
+    colours = ((0, 0, 255), (0, 255, 0))  # BGR: red, green
+    for split in ("train", "val"):
+        for i in range(4):
+            image, labels = np.full((96, 96, 3), 114, np.uint8), []
+            classes = [i % 2] if task == "classify" else [0, 1]
+            for cls in classes:
+                w, h = rng.integers(16, 40, size=2)
+                x, y = rng.integers(0, 96 - w), rng.integers(0, 96 - h)
+                cv2.rectangle(image, (int(x), int(y)), (int(x + w), int(y + h)), colours[cls], -1)
+                x1, y1, x2, y2 = x / 96, y / 96, (x + w) / 96, (y + h) / 96
+                corners = [x1, y1, x2, y1, x2, y2, x1, y2]
+                box = [(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1]
+                values = {
+                    "detect": box,
+                    "segment": corners,
+                    "obb": corners,
+                    "pose": box + [v for k in range(4) for v in (corners[2 * k], corners[2 * k + 1], 2)],
+                }.get(task, [])
+                labels.append(" ".join([str(cls), *(f"{v:.6f}" for v in values)]))
+            if task == "classify":
+                folder = root / split / ("red", "green")[classes[0]]
+                folder.mkdir(parents=True, exist_ok=True)
+                cv2.imwrite(str(folder / f"{i}.jpg"), image)
+                continue
+            (root / "images" / split).mkdir(parents=True, exist_ok=True)
+            (root / "labels" / split).mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(root / "images" / split / f"{i}.jpg"), image)
+            (root / "labels" / split / f"{i}.txt").write_text("\n".join(labels) + "\n")
+    if task == "classify":
+        return root
+    data = root / "data.yaml"
+    extra = "kpt_shape: [4, 3]\nflip_idx: [1, 0, 3, 2]\n" if task == "pose" else ""
+    data.write_text(f"path: {root}\ntrain: images/train\nval: images/val\n{extra}names:\n  0: red\n  1: green\n")
+    return data
+
+
+def fresh_command(args: list[str], settings: Path, pythonpath: str = "") -> tuple[list[str], dict[str, str]]:
+    """Command and environment for a fresh interpreter that never imports ultralytics_light by hand.
+
+    `yolo` and `ultralytics-light` mean those console scripts of this Python. Ultralytics' settings go to `settings`,
+    and any download is refused at once (a closed local port as the proxy). `pythonpath` goes before site-packages
+    (the matrix puts another Ultralytics release there).
+    """
+    script = Path(sys.executable).parent / args[0]
+    command = [str(script), *args[1:]] if args[0] in ("yolo", "ultralytics-light") else list(args)
+    env = {
+        **os.environ,
+        "YOLO_CONFIG_DIR": str(settings),
+        "PYTHONPATH": pythonpath,
+        **{name: "http://127.0.0.1:9" for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY")},
+    }
+    env.pop("no_proxy", None), env.pop("NO_PROXY", None)
+    return command, env

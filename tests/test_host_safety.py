@@ -1,0 +1,172 @@
+"""A plug-in never hurts its host: whatever fails while we patch Ultralytics, stock Ultralytics works as if we were not
+installed, and only our models refuse, with the message the user was warned with."""
+
+from __future__ import annotations
+
+import configparser
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from ultralytics_light import patches
+
+ROOT = Path(__file__).parents[1]
+
+# What a fresh interpreter's Ultralytics looks like: each attribute of the objects we patch, by where its value comes
+# from. A function we wrapped or recompiled has `__wrapped__`, so it shows even where its name and module are stock's.
+FINGERPRINT = """
+import json
+
+
+def fingerprint():
+    import ultralytics.nn.tasks as tasks
+
+    owners = {"tasks": tasks, "BaseModel": tasks.BaseModel, "_SafeLoad": getattr(tasks, "_SafeLoad", object)}
+    return {
+        f"{owner}.{name}": [getattr(value, "__module__", None), getattr(value, "__qualname__", type(value).__name__),
+                            hasattr(value, "__wrapped__") or hasattr(getattr(value, "__func__", None), "__wrapped__")]
+        for owner, obj in owners.items()
+        for name, value in vars(obj).items()
+        if not name.startswith("_ultralytics_light")
+    }
+"""
+
+STOCK = (
+    FINGERPRINT
+    + """
+import sys
+
+sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "_PatchAfterImport"]  # as if not installed
+print("FINGERPRINT", json.dumps(fingerprint()))
+"""
+)
+
+BROKEN = (
+    FINGERPRINT
+    + """
+import importlib
+import sys
+
+broken, data, project = sys.argv[1:4]
+
+
+def fail(*args, **kwargs):
+    raise AttributeError(f"simulated: this release lacks what '{broken}' patches")
+
+
+if broken == "apply":  # a failure outside every patch: the start-up hook's last resort
+    importlib.import_module("ultralytics_light.patches").apply = fail
+else:
+    importlib.import_module(f"ultralytics_light.patches.{broken}").apply = fail
+
+from ultralytics import YOLO
+
+print("FINGERPRINT", json.dumps(fingerprint()))
+YOLO("yolo11n.yaml").train(data=data, epochs=1, imgsz=64, batch=4, workers=0, device="cpu", plots=False,
+                           project=project, name="stock")
+try:
+    YOLO("yolo11n-mobilenetv2.yaml")
+except Exception as error:
+    print("REFUSED", type(error).__name__, error)
+"""
+)
+
+
+def fingerprint(output: str) -> dict:
+    return json.loads(next(line for line in output.splitlines() if line.startswith("FINGERPRINT ")).split(" ", 1)[1])
+
+
+@pytest.fixture(scope="module")
+def stock_fingerprint(tmp_path_factory) -> dict:
+    from conftest import fresh_run
+
+    folder = tmp_path_factory.mktemp("stock")
+    return fingerprint(fresh_run([sys.executable, "-c", STOCK], folder, folder / "settings").stdout)
+
+
+@pytest.mark.parametrize("broken", [*patches.PATCHES, "apply"])
+def test_a_failing_patch_leaves_ultralytics_stock_and_our_models_refuse(
+    broken, stock_fingerprint, detect_dataset, run_fresh, tmp_path
+):
+    result = run_fresh(sys.executable, "-c", BROKEN, broken, str(detect_dataset), str(tmp_path / "runs"))
+    output = result.stdout + result.stderr
+
+    # Stock half: every patch applied before the failing one was undone, and a stock model trains.
+    ours = fingerprint(result.stdout)
+    differences = {key for key in stock_fingerprint.keys() | ours.keys() if stock_fingerprint.get(key) != ours.get(key)}
+    assert (tmp_path / "runs" / "stock" / "weights" / "best.pt").is_file()
+    if broken == "apply":
+        assert differences == set()
+        assert "UserWarning: ultralytics-light is disabled: AttributeError: simulated" in output
+        return
+    # Only the guards that make our models refuse remain.
+    assert differences == {"tasks.yaml_model_load", "tasks.MobileNetV2", "tasks.ShuffleNetV2"}
+
+    # Our half: one warning, and our model refuses with that same message.
+    message = (
+        f"ultralytics-light could not adapt to the installed release (ultralytics {patches.installed_version('ultralytics')}"
+        f", torchvision {patches.installed_version('torchvision')}, torch {patches.installed_version('torch')}): its "
+        f"patch '{broken}' failed (AttributeError: simulated: this release lacks what '{broken}' patches), so its "
+        f"MobileNetV2/ShuffleNetV2 models are unavailable; stock Ultralytics is unaffected. Install a release it is "
+        f"verified on: pip install 'ultralytics{patches.SUPPORTED['ultralytics']}', or report this message to "
+        f"ultralytics-light."
+    )
+    assert f"REFUSED UnsupportedReleaseError {message}" in result.stdout
+    assert output.count("ultralytics-light could not adapt") == 2  # the warning, once, and the refusal
+
+
+def test_patches_undo_in_reverse_and_restore_absent_attributes():
+    class Owner:
+        inherited = "stock"
+
+    class Child(Owner):
+        pass
+
+    patcher = patches.Patcher()
+    patcher.replace(Child, "inherited", "ours")
+    patcher.replace(Child, "inherited", "ours again")
+    patcher.replace(Child, "new", "ours")
+    patcher.undo()
+    assert Child.inherited == "stock" and "inherited" not in vars(Child) and not hasattr(Child, "new")
+
+
+def test_lite_models_refuse_where_detect_has_no_reg_max(monkeypatch, tmp_path):
+    """Ultralytics 8.3 builds every Detect head with 16 DFL bins: a lite model (reg_max 1) would silently change."""
+    import ultralytics.nn.tasks as tasks
+
+    class DetectWithoutRegMax(tasks.Detect):
+        def __init__(self, nc: int = 80, ch: tuple = ()):
+            super().__init__(nc, ch=ch)
+
+    monkeypatch.setattr(tasks, "Detect", DetectWithoutRegMax)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError) as error:
+        tasks.yaml_model_load("yolo11n-lite-shufflenetv2.yaml")
+    assert str(error.value).startswith("yolo11n-lite-shufflenetv2.yaml sets reg_max: 1, but the installed ultralytics ")
+    assert "builds every Detect head with 16 DFL bins (reg_max came in ultralytics 8.4.0)" in str(error.value)
+    assert tasks.yaml_model_load("yolo11n-shufflenetv2.yaml")["backbone"][0][2] == "ShuffleNetV2"
+    (tmp_path / "mine.yaml").write_text("nc: 2\nreg_max: 1\nbackbone: [[-1, 1, Conv, [16, 3, 2]]]\nhead: []\n")
+    assert tasks.yaml_model_load(tmp_path / "mine.yaml")["reg_max"] == 1  # not ours: Ultralytics' business
+
+
+def test_declared_range_is_the_verified_range():
+    setup = configparser.ConfigParser()
+    setup.read(ROOT / "setup.cfg")
+    requirements = setup["options"]["install_requires"].split()
+    assert f"ultralytics{patches.SUPPORTED['ultralytics']}" in requirements
+    pinned = (ROOT / "requirements-pinned.txt").read_text().split()
+    assert f"ultralytics=={patches.NEWEST_VERIFIED}" in pinned
+
+    sys.path.insert(0, str(ROOT / "compat"))
+    try:
+        from matrix import IN_RANGE, OUT_OF_RANGE
+    finally:
+        sys.path.remove(str(ROOT / "compat"))
+    releases = sorted(IN_RANGE, key=lambda v: tuple(map(int, v.split("."))))
+    assert (releases[0], releases[-1]) == (patches.OLDEST_VERIFIED, patches.NEWEST_VERIFIED)
+    assert all(
+        not __import__("ultralytics").utils.checks.check_version(v, patches.SUPPORTED["ultralytics"])
+        for v in OUT_OF_RANGE
+    )
