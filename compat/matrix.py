@@ -33,9 +33,13 @@ sys.path.insert(0, str(HERE.parent / "tests"))  # the offline helpers the tests 
 
 from offline import fresh_command, offline_torch_home, rectangles_dataset  # noqa: E402
 
-# The supported range's ends, and releases inside it where Ultralytics' internals changed (restricted loading came in
-# 8.4.67), or that many users have. The ends must equal patches.OLDEST_VERIFIED/NEWEST_VERIFIED (a test checks it).
-IN_RANGE = ("8.3.253", "8.4.0", "8.4.20", "8.4.50", "8.4.66", "8.4.67", "8.4.80", "8.4.120", "8.4.150", "8.4.190")
+# The supported range's ends, both sides of each change in Ultralytics' internals that our patches depend on (reg_max
+# in 8.4.0, restricted loading in 8.4.67, its allow-list a dict from 8.4.126), and releases spread between. The ends
+# must equal patches.OLDEST_VERIFIED/NEWEST_VERIFIED (a test checks it).
+IN_RANGE = (
+    "8.3.253", "8.4.0", "8.4.20", "8.4.50", "8.4.66", "8.4.67", "8.4.80", "8.4.120", "8.4.125", "8.4.126", "8.4.150",
+    "8.4.190",
+)  # fmt: skip
 OUT_OF_RANGE = ("8.2.103",)  # stock must still work there, and our models must give the version message
 TRAINED = "yolo11n-shufflenetv2.yaml"  # one detect model every supported release builds
 CHECKS = ("stock", "yamls", "train", "predict", "reload", "onnx")
@@ -229,7 +233,7 @@ def main() -> int:
     print("\n" + summary)
     if set(args.releases) == set(IN_RANGE + OUT_OF_RANGE):
         args.out.write_text(
-            f"# Compatibility matrix\n\nWritten by `make test-compat` ({__file__.split('/')[-2]}/matrix.py).\n\n{summary}\n"
+            f"# Compatibility matrix\n\nWritten by `make test-compat` (compat/matrix.py).\n\n{summary}\n"
         )
         if args.readme:
             args.readme.write_text(replace_between(args.readme.read_text(), "compat", summary))

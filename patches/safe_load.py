@@ -29,16 +29,32 @@ def our_classes() -> list[type]:
     return [*MODULES, ImageNetNormalize, *sorted(torchvision_blocks, key=lambda c: f"{c.__module__}.{c.__qualname__}")]
 
 
+def with_our_classes(allowed: dict | list) -> dict | list:
+    """Stock's allow-list plus our classes, in the shape this release builds it: a registry {"module.Name": class}
+    (8.4.126 on) or a list for `torch.serialization.safe_globals` (8.4.67 to 8.4.125)."""
+    ours = our_classes()
+    if isinstance(allowed, dict):
+        return {**allowed, **{f"{c.__module__}.{c.__qualname__}": c for c in ours}}
+    if isinstance(allowed, list):
+        return [*allowed, *ours]
+    raise TypeError(f"unknown allow-list type {type(allowed).__name__}")
+
+
 def apply(tasks: ModuleType, patcher: Patcher) -> None:
     """Extend `_SafeLoad._build`, which builds the allow-list once per process on the first restricted load."""
     if not hasattr(tasks, "_SafeLoad"):
         return  # restricted loading came in 8.4.67; before it, checkpoints load unrestricted and need nothing
     stock_build = tasks._SafeLoad._build.__func__
 
-    def _build(cls) -> dict:
-        registry = stock_build(cls)
-        registry.update({f"{c.__module__}.{c.__qualname__}": c for c in our_classes()})
-        return registry
+    def _build(cls) -> dict | list:
+        allowed = stock_build(cls)
+        try:
+            return with_our_classes(allowed)
+        except Exception as error:  # runs at load time, long after patching: never fail a stock checkpoint's load
+            from ultralytics.utils import LOGGER
+
+            LOGGER.warning(f"ultralytics-light: restricted loading will refuse our checkpoints ({error}).")
+            return allowed
 
     _build.__wrapped__ = stock_build
     patcher.replace(tasks._SafeLoad, "_build", classmethod(_build))

@@ -106,8 +106,7 @@ def test_a_failing_patch_leaves_ultralytics_stock_and_our_models_refuse(
 
     # Our half: one warning, and our model refuses with that same message.
     message = (
-        f"ultralytics-light could not adapt to the installed release (ultralytics {patches.installed_version('ultralytics')}"
-        f", torchvision {patches.installed_version('torchvision')}, torch {patches.installed_version('torch')}): its "
+        f"ultralytics-light could not adapt to the installed release ({patches.versions()}): its "
         f"patch '{broken}' failed (AttributeError: simulated: this release lacks what '{broken}' patches), so its "
         f"MobileNetV2/ShuffleNetV2 models are unavailable; stock Ultralytics is unaffected. Install a release it is "
         f"verified on: pip install 'ultralytics{patches.SUPPORTED['ultralytics']}', or report this message to "
@@ -170,3 +169,16 @@ def test_declared_range_is_the_verified_range():
         not __import__("ultralytics").utils.checks.check_version(v, patches.SUPPORTED["ultralytics"])
         for v in OUT_OF_RANGE
     )
+
+
+def test_an_allow_list_we_cannot_extend_leaves_restricted_loading_stock(monkeypatch):
+    """The allow-list is built at the first restricted load, long after patching: failing there would fail stock."""
+    from ultralytics.nn.tasks import _SafeLoad
+
+    from ultralytics_light.patches import safe_load
+
+    def unknown_shape(allowed):
+        raise TypeError(f"unknown allow-list type {type(allowed).__name__}")
+
+    monkeypatch.setattr(safe_load, "with_our_classes", unknown_shape)
+    assert _SafeLoad._build().keys() == _SafeLoad._build.__func__.__wrapped__(_SafeLoad).keys()
