@@ -10,18 +10,16 @@ from __future__ import annotations
 
 from types import ModuleType
 
+from ultralytics_light.families import FAMILIES
 from ultralytics_light.patches import Patcher
-from ultralytics_light.patches.module_names import MODULES
-
-BY_NAME = {module.__name__: module for module in MODULES}
 
 
 def drop_pretrained(yaml: dict) -> None:
     """Set weights null in the backbone rows of a model YAML dict, in place."""
     for row in yaml.get("backbone", []):
-        module = BY_NAME.get(row[2]) if len(row) == 4 else None
-        if module is not None:
-            row[3] = module.without_pretrained(list(row[3]))
+        family = FAMILIES.get(row[2]) if len(row) == 4 else None
+        if family is not None:
+            row[3] = family.without_pretrained(list(row[3]))
 
 
 def apply(tasks: ModuleType, patcher: Patcher) -> None:

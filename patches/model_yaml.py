@@ -15,8 +15,8 @@ from pathlib import Path
 from types import ModuleType
 
 from ultralytics_light.cfg import find_model_yaml, model_names, unscaled_name
+from ultralytics_light.families import FAMILIES
 from ultralytics_light.patches import NEWEST_VERIFIED, Patcher, installed_version
-from ultralytics_light.patches.module_names import MODULES
 
 
 def local_or_shipped_yaml(path: Path) -> Path | None:
@@ -28,8 +28,7 @@ def local_or_shipped_yaml(path: Path) -> Path | None:
 
 
 def uses_our_modules(d: dict) -> bool:
-    names = {module.__name__ for module in MODULES}
-    return any(isinstance(row, list) and len(row) > 2 and row[2] in names for row in d.get("backbone") or [])
+    return any(isinstance(row, list) and len(row) > 2 and row[2] in FAMILIES for row in d.get("backbone") or [])
 
 
 def check_reg_max(tasks: ModuleType, d: dict, path: Path) -> None:

@@ -2,14 +2,11 @@
 
 from types import ModuleType
 
-from ultralytics_light.mobilenetv2 import MobileNetV2
+from ultralytics_light.families import FAMILIES, family_class
 from ultralytics_light.patches import Patcher
-from ultralytics_light.shufflenetv2 import ShuffleNetV2
-
-MODULES = (MobileNetV2, ShuffleNetV2)
 
 
 def apply(tasks: ModuleType, patcher: Patcher) -> None:
-    """Add each module to `ultralytics.nn.tasks` under its class name."""
-    for module in MODULES:
-        patcher.replace(tasks, module.__name__, module)
+    """Add each family's row class to `ultralytics.nn.tasks` under its name."""
+    for family in FAMILIES.values():
+        patcher.replace(tasks, family.name, family_class(family))

@@ -12,21 +12,30 @@ from ultralytics_light.patches import Patcher
 
 
 def our_classes() -> list[type]:
-    """Our backbone rows and normalization, and the torchvision module classes inside their stages."""
-    import torch
-    from torchvision.models import get_model
+    """Our backbone rows and normalization, and the module classes torchvision builds its classifiers from (the
+    modules that define its classification builders, and torchvision.ops' blocks they use)."""
+    import inspect
+    from importlib import import_module
 
+    from torch import nn
+    from torchvision.models import get_model_builder
+
+    from ultralytics_light.backbone import classifier_builders
+    from ultralytics_light.families import FAMILIES, family_class
     from ultralytics_light.normalize import ImageNetNormalize
-    from ultralytics_light.patches.module_names import MODULES
 
-    torchvision_blocks = set()
-    with torch.device("meta"):
-        for module in MODULES:
-            for builder in module.builders:
-                for stage in module.stages(get_model(builder, weights=None)).values():
-                    torchvision_blocks |= {type(m) for part in stage.values() for m in part.modules()}
-    torchvision_blocks = {c for c in torchvision_blocks if c.__module__.startswith("torchvision.")}
-    return [*MODULES, ImageNetNormalize, *sorted(torchvision_blocks, key=lambda c: f"{c.__module__}.{c.__qualname__}")]
+    names = {get_model_builder(b).__module__ for b in classifier_builders()} | {
+        "torchvision.ops.misc",
+        "torchvision.ops.stochastic_depth",
+    }
+    blocks = {
+        c
+        for name in names
+        for _, c in inspect.getmembers(import_module(name), inspect.isclass)
+        if issubclass(c, nn.Module) and c.__module__ == name
+    }
+    rows = [family_class(family) for family in FAMILIES.values()]
+    return [*rows, ImageNetNormalize, *sorted(blocks, key=lambda c: f"{c.__module__}.{c.__qualname__}")]
 
 
 def with_our_classes(allowed: dict | list) -> dict | list:

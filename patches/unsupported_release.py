@@ -13,8 +13,8 @@ from types import ModuleType
 from torch import nn
 
 from ultralytics_light.cfg import find_model_yaml
+from ultralytics_light.families import FAMILIES
 from ultralytics_light.patches import Patcher
-from ultralytics_light.patches.module_names import MODULES
 
 
 class UnsupportedReleaseError(RuntimeError):
@@ -35,6 +35,5 @@ def apply(tasks: ModuleType, patcher: Patcher, message: str) -> None:
 
     yaml_model_load.__wrapped__ = stock
     patcher.replace(tasks, "yaml_model_load", yaml_model_load)
-    for module in MODULES:
-        name = module.__name__
+    for name in FAMILIES:
         patcher.replace(tasks, name, type(name, (nn.Module,), {"__init__": refuse, "__doc__": message}))

@@ -8,7 +8,9 @@ from torchvision.models import get_model
 
 from ultralytics_light import MobileNetV2, ShuffleNetV2
 from ultralytics_light.backbone import TAPS
-from ultralytics_light.shufflenetv2 import VARIANTS
+from ultralytics_light.families import FAMILIES
+
+VARIANTS = tuple(FAMILIES["ShuffleNetV2"].variants)
 
 
 def rows_for(builder: str, weights=None) -> list[torch.nn.Module]:
@@ -95,7 +97,7 @@ def test_rows_hold_exactly_torchvisions_backbone_keys(builder):
 
 
 def test_scale_letters_pick_shufflenet_width():
-    assert [ShuffleNetV2.builder_for(s) for s in "nsmlx"] == [
+    assert [ShuffleNetV2.family.builder_for(s) for s in "nsmlx"] == [
         "shufflenet_v2_x0_5",
         "shufflenet_v2_x1_0",
         "shufflenet_v2_x1_5",

@@ -48,14 +48,18 @@ def test_checkpoints_pickle_our_classes_under_stable_paths(trained):
     assert len(ours) == 2  # one backbone class and the normalization
 
 
-def test_restricted_loading_admits_exactly_our_classes():
+def test_restricted_loading_admits_exactly_our_classes(trained):
+    """Ours, and the module classes of the torchvision modules that define its classifiers (and torchvision.ops'
+    blocks): every class a checkpoint of ours pickles, and nothing from anywhere else."""
     from ultralytics.nn.tasks import _SafeLoad
 
     stock = _SafeLoad._build.__func__.__wrapped__(_SafeLoad)
     ours = _SafeLoad._build()
     assert set(stock) <= set(ours)
-    assert set(ours) - set(stock) == PICKLED_PATHS | {
-        "torchvision.models.mobilenetv2.InvertedResidual",
-        "torchvision.models.shufflenetv2.InvertedResidual",
-        "torchvision.ops.misc.Conv2dNormActivation",
-    }
+    added = set(ours) - set(stock)
+    assert PICKLED_PATHS | {"ultralytics_light.torchvision_backbone.TorchvisionBackbone"} <= added
+    assert {name.split(".")[0] for name in added} == {"ultralytics_light", "torchvision"}
+    assert all(name.startswith(("torchvision.models.", "torchvision.ops.", "ultralytics_light.")) for name in added)
+    _, best = trained
+    pickled = set(torch.serialization.get_unsafe_globals_in_checkpoint(str(best)))
+    assert {name for name in pickled if name.startswith(("torchvision", "ultralytics_light"))} <= added

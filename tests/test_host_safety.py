@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from ultralytics_light import patches
+from ultralytics_light.families import FAMILIES
 
 ROOT = Path(__file__).parents[1]
 
@@ -102,7 +103,7 @@ def test_a_failing_patch_leaves_ultralytics_stock_and_our_models_refuse(
         assert "UserWarning: ultralytics-light is disabled: AttributeError: simulated" in output
         return
     # Only the guards that make our models refuse remain.
-    assert differences == {"tasks.yaml_model_load", "tasks.MobileNetV2", "tasks.ShuffleNetV2"}
+    assert differences == {"tasks.yaml_model_load", *(f"tasks.{name}" for name in FAMILIES)}
 
     # Our half: one warning, and our model refuses with that same message.
     message = (

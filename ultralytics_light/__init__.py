@@ -7,19 +7,15 @@ parser is imported. `ultralytics_light.pth` imports it at interpreter start-up, 
 from ultralytics_light._startup import install
 
 __version__ = "0.1.0"
-__all__ = ("MobileNetV2", "ShuffleNetV2", "__version__")
+__all__ = ("MobileNetV2", "ShuffleNetV2", "TorchvisionBackbone", "__version__")
 
 
 def __getattr__(name: str):
-    """Import the backbone modules (and so torch) only when one is asked for."""
-    if name == "MobileNetV2":
-        from ultralytics_light.mobilenetv2 import MobileNetV2
+    """Import a backbone row class (and so torch) only when one is asked for."""
+    from ultralytics_light.families import FAMILIES, family_class
 
-        return MobileNetV2
-    if name == "ShuffleNetV2":
-        from ultralytics_light.shufflenetv2 import ShuffleNetV2
-
-        return ShuffleNetV2
+    if name in FAMILIES:
+        return family_class(FAMILIES[name])
     raise AttributeError(f"module 'ultralytics_light' has no attribute '{name}'")
 
 

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import inspect
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import ClassVar
 
-import torch
 from torch import nn
 
+from ultralytics_light.families import TAPS, Family
 from ultralytics_light.normalize import ImageNetNormalize
+from ultralytics_light.pyramid import NotAPyramidError, Unit, check_sequential, nest, shape_only_model, stage_units
 from ultralytics_light.weights import build_torchvision_model, check_weights, weights_enum
 
-TAPS = ("P3", "P4", "P5")
-PROBE_SIZE = 224  # any multiple of 32; shapes are probed on the meta device, so nothing is computed
+_handoff = threading.local()  # the row whose network the next row continues (see TorchvisionStage)
 
 
 def previous_tap(tap: str) -> str | None:
@@ -38,28 +39,109 @@ class FeatureInfo:
     stride: int
 
 
-class TorchvisionStage(nn.Sequential):
-    """One stage of a torchvision classifier, from the previous tap (or the input) to `tap`.
+@lru_cache(maxsize=None)
+def classifier_builders() -> tuple[str, ...]:
+    """torchvision's ImageNet classifiers, by builder name."""
+    import torchvision
+    from torchvision.models import list_models
 
-    Subclasses say which torchvision modules make up each stage (`stages`). Children keep torchvision's attribute
-    names, so the state-dict keys of the three stages together are torchvision's own (less the classifier). The P3
-    stage starts with the ImageNet normalization torchvision's weights expect.
+    return tuple(list_models(module=torchvision.models))
+
+
+@lru_cache(maxsize=None)
+def working_builders() -> tuple[str, ...]:
+    """The classifiers that can be cut into stride 8/16/32 stages (a shape-only pass over each, once)."""
+    working = []
+    for builder in classifier_builders():
+        try:
+            stage_units(shape_only_model(builder), builder)
+        except NotAPyramidError:
+            continue
+        working.append(builder)
+    return tuple(working)
+
+
+@lru_cache(maxsize=None)
+def pyramid_units(builder: object, owner: str) -> dict[str, list[Unit]]:
+    """Where torchvision's `builder` is cut for each tap, from a shape-only pass; a ValueError that says why for
+    anything that is not a classifier with a stride 8/16/32 pyramid of sequential stages."""
+    if builder not in classifier_builders():
+        raise ValueError(
+            f"{owner}: unknown torchvision classifier {builder!r}; builders that work: {list(working_builders())}."
+        )
+    try:
+        return stage_units(shape_only_model(builder), builder)
+    except NotAPyramidError as error:
+        raise NotAPyramidError(f"{owner}: {error} Builders that work: {list(working_builders())}.") from None
+
+
+def cut(model: nn.Module, builder: str, owner: str) -> dict[str, OrderedDict[str, nn.Module]]:
+    """The stages of a built classifier, checked to compute what its own forward computes."""
+    model_stages = {tap: nest(units, model) for tap, units in pyramid_units(builder, owner).items()}
+    check_sequential(model, model_stages, f"{owner}({builder})")
+    return model_stages
+
+
+def conv_norm_pairs(module: nn.Module) -> list[tuple[str, str]]:
+    """(convolution, BatchNorm) child names of `module` where the BatchNorm takes the convolution's output, and only
+    it does: consecutive children of a plain Sequential (`Conv2dNormActivation`), or read off the dataflow of another
+    module's forward by torch.fx (ResNet's blocks). A module whose forward fx cannot trace keeps its BatchNorm."""
+    children = dict(module.named_children())
+    if not any(isinstance(child, nn.BatchNorm2d) for child in children.values()):
+        return []
+    if isinstance(module, nn.Sequential) and type(module).forward is nn.Sequential.forward:
+        names = list(children)
+        return [
+            (a, b)
+            for a, b in zip(names, names[1:])
+            if isinstance(children[a], nn.Conv2d) and isinstance(children[b], nn.BatchNorm2d)
+        ]
+    try:
+        import torch.fx
+
+        graph = torch.fx.Tracer().trace(module)
+    except Exception:  # data-dependent control flow and the like: leave this module as it is
+        return []
+    calls = [node for node in graph.nodes if node.op == "call_module"]
+    pairs = []
+    for node in calls:
+        source = node.args[0] if node.args else None
+        if (
+            isinstance(children.get(node.target), nn.BatchNorm2d)
+            and getattr(source, "op", None) == "call_module"
+            and isinstance(children.get(source.target), nn.Conv2d)
+            and len(source.users) == 1
+            and sum(call.target == source.target for call in calls) == 1
+        ):
+            pairs.append((source.target, node.target))
+    return pairs
+
+
+class TorchvisionStage(nn.Sequential):
+    """One stage of a torchvision classifier, from the previous tap (or the input) to `tap`: a YOLO backbone row.
+
+    Subclasses only name their family (families.py), which declares the row's args. The stages are found from the
+    model itself (pyramid.py); children keep torchvision's attribute names, so the state-dict keys of the three stages
+    together are torchvision's own (less the classifier). The P3 stage starts with the ImageNet normalization
+    torchvision's weights expect.
+
+    A model builds each backbone once: the P3 row builds torchvision's network and hands the P4 row its stage, which
+    hands P5 its own (through `declared_channels`, which Ultralytics' parser calls right before building the row).
 
     As mmdet's `norm_eval` for frozen stages: a stage whose parameters are all frozen keeps its BatchNorm layers in
     eval mode through `train()`, so their running statistics stay the pretrained ones.
 
     Args:
         c1: Input channels: 3 for P3, the previous tap's channels otherwise.
-        c2: Output channels; must equal the declared channels of `tap`.
-        builder: torchvision builder name, e.g. 'mobilenet_v2'.
-        tap: Which output this row produces: 'P3', 'P4' or 'P5'.
-        weights: torchvision weights tag ('DEFAULT', 'IMAGENET1K_V1', ...), a path to a torchvision-format state dict,
-            or None for random weights.
+        c2: Output channels; must equal the declared channels of the row's tap.
+        *args: The row's YAML args, as its family declares them (e.g. `[variant, tap, weights]`), where weights is a
+            torchvision tag ('DEFAULT', 'IMAGENET1K_V1', ...), a path to a torchvision-format state dict, or None.
     """
 
-    builders: tuple[str, ...]  # the torchvision builders a subclass wraps
+    family: ClassVar[Family]
 
-    def __init__(self, c1: int, c2: int, builder: str, tap: str, weights: str | None):
+    def __init__(self, c1: int, c2: int, *args):
+        builder, tap, weights = self.family.read(args)
         info, previous = self.feature(builder, tap), previous_tap(tap)
         expected_c1 = 3 if previous is None else self.feature(builder, previous).channels
         if c1 != expected_c1:
@@ -71,24 +153,37 @@ class TorchvisionStage(nn.Sequential):
         if c2 != info.channels:
             raise ValueError(f"{self.name(builder)} {tap}: declared {info.channels} output channels, got c2={c2}.")
         check_weights(self.name(builder), builder, weights)
-        model, source = build_torchvision_model(builder, weights)
-        modules = self.stages(model)[tap]
+        source = getattr(_handoff, "source", None)
+        _handoff.source = None
+        if previous is not None and self.continues(source, builder, previous, weights):
+            stages, loaded = source._pending, source.weights
+            source._pending = {}
+        else:
+            model, loaded = build_torchvision_model(builder, weights)
+            stages = cut(model, builder, type(self).__name__)
+        modules = stages.pop(tap)
         if previous is None:
             transforms = weights_enum(builder).DEFAULT.transforms()
-            modules = {"normalize": ImageNetNormalize(transforms.mean, transforms.std), **modules}
-        super().__init__(OrderedDict(modules))
-        self.builder, self.tap, self.weights = builder, tap, source  # source: the tag or file actually loaded
+            modules = OrderedDict(normalize=ImageNetNormalize(transforms.mean, transforms.std), **modules)
+        super().__init__(modules)
+        self.builder, self.tap, self.weights = builder, tap, loaded  # weights: the tag or file actually loaded
+        self.requested = weights
         self.channels, self.stride = info.channels, info.stride
+        self._pending = {t: m for t, m in stages.items() if TAPS.index(t) > TAPS.index(tap)}  # for the next rows
 
-    @staticmethod
-    def stages(model: nn.Module) -> dict[str, dict[str, nn.Module]]:
-        """For each tap, the named torchvision modules that compute it from the previous tap."""
-        raise NotImplementedError
+    def continues(self, source: nn.Module | None, builder: str, previous: str, weights: object) -> bool:
+        """Whether `source` is the previous row of the same network, with the next stage still to hand on."""
+        return (
+            type(source) is type(self)
+            and (source.builder, source.tap, getattr(source, "requested", None)) == (builder, previous, weights)
+            and bool(getattr(source, "_pending", None))
+        )
 
-    @classmethod
-    def spec(cls, *args) -> tuple[str, str]:
-        """(torchvision builder, tap) of a YAML row's args; raises ValueError for invalid ones."""
-        raise NotImplementedError
+    def __getstate__(self) -> dict:
+        """Pickle (checkpoints, deepcopy for EMA) without the stages still waiting for the next rows."""
+        state = self.__dict__.copy()
+        state.pop("_pending", None)
+        return state
 
     @classmethod
     def declared_channels(cls, f: int | list, n: int, layers: list[nn.Module], *args) -> int:
@@ -100,11 +195,7 @@ class TorchvisionStage(nn.Sequential):
             layers: The layers built so far.
             *args: The row's args.
         """
-        try:
-            builder, tap = cls.spec(*args)
-        except TypeError:  # wrong number of args
-            names = ", ".join(inspect.signature(cls.spec).parameters)
-            raise ValueError(f"{cls.__name__}: a YAML row's args are [{names}], got {list(args)}.") from None
+        builder, tap, _ = cls.family.read(args)
         info = cls.feature(builder, tap)
         row = f"{cls.name(builder)} {tap}"
         if n != 1:
@@ -130,6 +221,7 @@ class TorchvisionStage(nn.Sequential):
                 )
             )
             raise ValueError(f"{row} must take {expected} as input, but its 'from' ({f}) is {found}.")
+        _handoff.source = source  # the row the parser builds next takes its stage from here
         return info.channels
 
     @classmethod
@@ -145,20 +237,10 @@ class TorchvisionStage(nn.Sequential):
         return cls.feature_info(builder)[TAPS.index(tap)]
 
     @classmethod
-    @lru_cache(maxsize=None)
     def feature_info(cls, builder: str) -> tuple[FeatureInfo, ...]:
         """Channels and stride of every tap, read off torchvision's model by a shape-only pass on the meta device."""
-        from torchvision.models import get_model
-
-        with torch.device("meta"):
-            model = get_model(builder, weights=None).eval()
-            x = torch.empty(1, 3, PROBE_SIZE, PROBE_SIZE)
-            info = []
-            for tap, modules in cls.stages(model).items():
-                for module in modules.values():
-                    x = module(x)
-                info.append(FeatureInfo(tap, x.shape[1], PROBE_SIZE // x.shape[-1]))
-        return tuple(info)
+        units = pyramid_units(builder, cls.__name__)
+        return tuple(FeatureInfo(tap, units[tap][-1].channels, units[tap][-1].stride) for tap in TAPS)
 
     def batchnorms(self) -> list[nn.modules.batchnorm._BatchNorm]:
         """The BatchNorm layers of this stage (none once fused)."""
@@ -173,32 +255,18 @@ class TorchvisionStage(nn.Sequential):
         return self
 
     def fuse(self) -> None:
-        """Fold every BatchNorm into the convolution before it, for inference (torchvision puts each right after
-        its convolution in a Sequential: `Conv2dNormActivation`, the residual branches)."""
+        """Fold every BatchNorm into the convolution that feeds it, for inference (see `conv_norm_pairs`)."""
         from ultralytics.utils.torch_utils import fuse_conv_and_bn
 
-        for sequential in self.modules():
-            if not isinstance(sequential, nn.Sequential):
-                continue
-            names = list(sequential._modules)
-            for conv_name, norm_name in zip(names, names[1:]):
-                conv, norm = sequential._modules[conv_name], sequential._modules[norm_name]
-                if isinstance(conv, nn.Conv2d) and isinstance(norm, nn.BatchNorm2d):
-                    sequential._modules[conv_name] = fuse_conv_and_bn(conv, norm)
-                    sequential._modules[norm_name] = nn.Identity()
+        for module in list(self.modules()):
+            for conv_name, norm_name in conv_norm_pairs(module):
+                conv, norm = getattr(module, conv_name), getattr(module, norm_name)
+                setattr(module, conv_name, fuse_conv_and_bn(conv, norm))
+                setattr(module, norm_name, nn.Identity())
 
     def is_fused(self) -> bool:
         """Whether no BatchNorm is left in this stage."""
         return not self.batchnorms()
-
-    @classmethod
-    def without_pretrained(cls, args: list) -> list:
-        """This row's YAML args with weights null, for rebuilding a model whose own weights are then loaded."""
-        names = list(inspect.signature(cls.__init__).parameters)[3:]  # after self, c1, c2
-        index = names.index("weights")
-        args = [*args, *[None] * (index + 1 - len(args))]
-        args[index] = None
-        return args
 
     def extra_repr(self) -> str:
         return f"builder={self.builder!r}, tap={self.tap!r}, weights={self.weights!r}"

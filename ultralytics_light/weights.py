@@ -101,17 +101,7 @@ def warn_once(message: str) -> None:
 
 
 def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
-    """A state dict read from a file, or a WeightsFileError naming the file and what is wrong with it.
-
-    The last file read is kept (keyed by its path, size and modification time): a model's three rows of one backbone
-    read the same file in a row. Callers only read the tensors they get.
-    """
-    stat = Path(path).stat()
-    return _read_state_dict(str(path), stat.st_size, stat.st_mtime_ns)
-
-
-@lru_cache(maxsize=1)
-def _read_state_dict(path: str, size: int, mtime_ns: int) -> dict[str, torch.Tensor]:
+    """A state dict read from a file, or a WeightsFileError naming the file and what is wrong with it."""
     try:
         state_dict = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types for truncated/corrupt files; all mean the same to a user

@@ -10,8 +10,7 @@ from pathlib import Path
 
 from torch.hub import HASH_REGEX
 
-from ultralytics_light.mobilenetv2 import MobileNetV2
-from ultralytics_light.shufflenetv2 import ShuffleNetV2
+from ultralytics_light.families import FAMILIES
 from ultralytics_light.weights import (
     WeightsFileError,
     WeightsNotAvailableError,
@@ -23,7 +22,7 @@ from ultralytics_light.weights import (
     weights_enum,
 )
 
-BUILDERS = (*MobileNetV2.builders, *ShuffleNetV2.builders)
+BUILDERS = tuple(builder for family in FAMILIES.values() for builder in family.builders)
 
 
 def entries(builder: str) -> list[tuple[str, object]]:
