@@ -212,7 +212,7 @@ def main() -> int:
     start, rows = time.time(), {}
     with tempfile.TemporaryDirectory(prefix="ultralytics-light-compat-") as tmp:
         work = Path(tmp)
-        os.environ["TORCH_HOME"] = str(offline_torch_home(work / "torch_home", ("mobilenet_v2", "shufflenet_v2_x0_5")))
+        os.environ["TORCH_HOME"] = str(offline_torch_home(work / "torch_home"))
         rectangles_dataset(work / "data")
         for k, release in enumerate(args.releases, 1):
             print(f"[{k}/{len(args.releases)}] ultralytics {release} ...", flush=True)

@@ -15,6 +15,14 @@ SHIPPED_N = (
     "yolo11n-shufflenetv2.yaml",
     "yolo11n-lite-mobilenetv2.yaml",
     "yolo11n-lite-shufflenetv2.yaml",
+    # one detect model of each family added since, the lite one (the fastest to train and export)
+    "yolo11n-lite-mobilenetv3-large.yaml",
+    "yolo11n-lite-mobilenetv3-small.yaml",
+    "yolo11n-lite-efficientnet-b0.yaml",
+    "yolo11n-lite-regnetx-400mf.yaml",
+    "yolo11n-lite-regnety-400mf.yaml",
+    "yolo11n-lite-mnasnet.yaml",
+    "yolo11n-lite-resnet18.yaml",
 )
 
 

@@ -10,7 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-SHIPPED_BUILDERS = ("mobilenet_v2", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0")  # what scales n and s use
+# What the shipped YAMLs use at scales n and s.
+SHIPPED_BUILDERS = (
+    "mobilenet_v2", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "mobilenet_v3_large", "mobilenet_v3_small",
+    "efficientnet_b0", "regnet_x_400mf", "regnet_y_400mf", "mnasnet1_0", "resnet18",
+)  # fmt: skip
 
 
 def write_torchvision_checkpoint(checkpoints: Path, builder: str, tag: str = "DEFAULT", seed: int = 0) -> Path:

@@ -23,6 +23,8 @@ PICKLED_PATHS = {  # moving any of these breaks old checkpoints: keep an alias a
     "ultralytics_light.mobilenetv2.MobileNetV2",
     "ultralytics_light.shufflenetv2.ShuffleNetV2",
     "ultralytics_light.normalize.ImageNetNormalize",
+    *(f"ultralytics_light.rows.{name}" for name in ("MobileNetV3", "EfficientNet", "RegNet", "MNASNet", "ResNet")),
+    "ultralytics_light.rows.TorchvisionBackbone",
 }
 
 
@@ -57,7 +59,7 @@ def test_restricted_loading_admits_exactly_our_classes(trained):
     ours = _SafeLoad._build()
     assert set(stock) <= set(ours)
     added = set(ours) - set(stock)
-    assert PICKLED_PATHS | {"ultralytics_light.torchvision_backbone.TorchvisionBackbone"} <= added
+    assert PICKLED_PATHS <= added
     assert {name.split(".")[0] for name in added} == {"ultralytics_light", "torchvision"}
     assert all(name.startswith(("torchvision.models.", "torchvision.ops.", "ultralytics_light.")) for name in added)
     _, best = trained

@@ -5,14 +5,17 @@ from __future__ import annotations
 import sys
 
 import torch
+from ultralytics.nn.tasks import yaml_model_load
 
 
 def test_yolo_train_writes_a_checkpoint_of_our_modules(trained):
     model_name, best = trained
     checkpoint = torch.load(best, map_location="cpu", weights_only=False)
     backbone = checkpoint["model"].model[:3]
-    package = "mobilenetv2" if "mobilenet" in model_name else "shufflenetv2"
-    assert [type(row).__module__ for row in backbone] == [f"ultralytics_light.{package}"] * 3
+    family = next(row[2] for row in yaml_model_load(model_name)["backbone"])
+    expected = {"MobileNetV2": "ultralytics_light.mobilenetv2", "ShuffleNetV2": "ultralytics_light.shufflenetv2"}
+    assert [type(row).__name__ for row in backbone] == [family] * 3
+    assert [type(row).__module__ for row in backbone] == [expected.get(family, "ultralytics_light.rows")] * 3
     assert checkpoint["model"].names == {0: "red", 1: "green"}
 
 

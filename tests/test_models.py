@@ -12,13 +12,21 @@ from ultralytics.nn.tasks import DetectionModel, yaml_model_load
 from ultralytics_light import MobileNetV2, ShuffleNetV2
 from ultralytics_light.cfg import MODELS_DIR, model_names
 
+BACKBONE_BUILDERS = {  # the builder each shipped backbone uses at scales n and s
+    "mobilenetv2": ("mobilenet_v2", "mobilenet_v2"),
+    "shufflenetv2": ("shufflenet_v2_x0_5", "shufflenet_v2_x1_0"),
+    "mobilenetv3-large": ("mobilenet_v3_large", "mobilenet_v3_large"),
+    "mobilenetv3-small": ("mobilenet_v3_small", "mobilenet_v3_small"),
+    "efficientnet-b0": ("efficientnet_b0", "efficientnet_b0"),
+    "regnetx-400mf": ("regnet_x_400mf", "regnet_x_400mf"),
+    "regnety-400mf": ("regnet_y_400mf", "regnet_y_400mf"),
+    "mnasnet": ("mnasnet1_0", "mnasnet1_0"),
+    "resnet18": ("resnet18", "resnet18"),
+}
 SHIPPED = [
-    "yolov5-mobilenetv2.yaml",
-    "yolov5-shufflenetv2.yaml",
-    "yolo11-mobilenetv2.yaml",
-    "yolo11-shufflenetv2.yaml",
-    "yolo11-lite-mobilenetv2.yaml",
-    "yolo11-lite-shufflenetv2.yaml",
+    *(f"yolov5-{backbone}.yaml" for backbone in ("mobilenetv2", "shufflenetv2")),
+    *(f"yolo11-{backbone}.yaml" for backbone in BACKBONE_BUILDERS),
+    *(f"yolo11-lite-{backbone}.yaml" for backbone in BACKBONE_BUILDERS),
 ]
 
 
@@ -31,7 +39,7 @@ def scaled(name: str, scale: str) -> str:
 def test_the_shipped_models_are_these():
     tasks = [
         f"yolo11-{backbone}-{task}.yaml"
-        for backbone in ("mobilenetv2", "shufflenetv2")
+        for backbone in ("mobilenetv2", "shufflenetv2", "mobilenetv3-large")
         for task in ("cls", "obb", "pose", "seg")
     ]
     assert model_names() == sorted(SHIPPED + tasks)
@@ -46,9 +54,8 @@ def test_shipped_yaml_builds_by_bare_name(name, scale, tmp_path, monkeypatch):
     assert model.stride.tolist() == [8.0, 16.0, 32.0]
     backbone = model.model[:3]
     assert [row.tap for row in backbone] == ["P3", "P4", "P5"]
-    expected_builder = (
-        "mobilenet_v2" if "mobilenet" in name else {"n": "shufflenet_v2_x0_5", "s": "shufflenet_v2_x1_0"}[scale]
-    )
+    backbone_name = name.removesuffix(".yaml").split("-", 1)[1].removeprefix("lite-")
+    expected_builder = BACKBONE_BUILDERS[backbone_name]["ns".index(scale)]
     assert {row.builder for row in backbone} == {expected_builder}
     # The layer after P5 is sized from the declaration, not from a number in the YAML.
     first_conv = next(m for m in model.model[3].modules() if isinstance(m, torch.nn.Conv2d))

@@ -13,7 +13,7 @@ TASK_YAMLS = {
     "obb": "yolo11{scale}-{backbone}-obb.yaml",
     "classify": "yolo11{scale}-{backbone}-cls.yaml",
 }
-BACKBONES = ("mobilenetv2", "shufflenetv2")
+BACKBONES = ("mobilenetv2", "shufflenetv2", "mobilenetv3-large")
 
 
 @pytest.mark.parametrize("scale", ["n", "s"])

@@ -156,3 +156,39 @@ def test_a_tag_the_builder_does_not_have_is_refused_with_its_tags():
     assert "unknown weights 'IMAGENET1K_V2' for torchvision's resnet18; use one of ['DEFAULT', 'IMAGENET1K_V1']" in str(
         error.value
     )
+
+
+@pytest.mark.parametrize(
+    "row, builder",
+    [
+        (["ResNet", [18, "P3", None]], "resnet18"),  # YAML reads 18 as a number
+        (["MNASNet", ["x1_0", "P3", None]], "mnasnet1_0"),
+        (["RegNet", ["y_400mf", "P3"]], "regnet_y_400mf"),
+        (["MobileNetV3", ["small", "P3", None]], "mobilenet_v3_small"),
+        (["EfficientNet", ["b0", "P3", None]], "efficientnet_b0"),
+    ],
+)
+def test_named_families_read_their_variant(row, builder):
+    module, args = row
+    model, _ = parse_model({"nc": 2, "backbone": [[-1, 1, module, args]], "head": []}, ch=3, verbose=False)
+    assert model[0].builder == builder and type(model[0]).__module__ == "ultralytics_light.rows"
+
+
+@pytest.mark.parametrize(
+    "row, message",
+    [
+        (["EfficientNet", ["b9", "P3", None]], "EfficientNet: unknown variant 'b9'; use one of ['b0', 'b1',"),
+        (["ResNet", [19, "P3", None]], "ResNet: unknown variant '19'; use one of ['18', '34', '50']."),
+        (
+            ["TorchvisionBackbone", ["P3"]],
+            "TorchvisionBackbone: a YAML row's args are [builder, tap, weights], got ['P3']",
+        ),
+        (["TorchvisionBackbone", ["P3", None]], "TorchvisionBackbone: unknown torchvision classifier 'P3'; builders"),
+        (["TorchvisionBackbone", [3, "P3", None]], "builder must be a torchvision classifier's name, got 3."),
+    ],
+)
+def test_named_family_mistakes_name_the_choices(row, message):
+    module, args = row
+    with pytest.raises(ValueError) as error:
+        parse_model({"nc": 2, "backbone": [[-1, 1, module, args]], "head": []}, ch=3, verbose=False)
+    assert message in str(error.value)

@@ -12,6 +12,7 @@ from torchvision.models import get_model, get_model_weights
 from ultralytics.nn.tasks import DetectionModel
 
 from ultralytics_light import MobileNetV2, ShuffleNetV2
+from ultralytics_light.families import FAMILIES
 from ultralytics_light.weights import WeightsFileError, WeightsNotAvailableError
 
 SHARED_MOBILENET = Path(__file__).resolve().parents[2] / "shared" / "weights" / "mobilenet_v2-b0353104.pth"
@@ -157,7 +158,10 @@ def test_cli_list_shows_every_variant_tag_cache_state_and_top1(run_fresh, torch_
     assert rows[("mobilenet_v2", "DEFAULT=IMAGENET1K_V2")] == ["mobilenet_v2-7ebf99e0.pth", "yes", "72.15%"]
     assert rows[("mobilenet_v2", "IMAGENET1K_V1")] == ["mobilenet_v2-b0353104.pth", "no", "71.88%"]
     assert rows[("shufflenet_v2_x2_0", "IMAGENET1K_V1")] == ["shufflenetv2_x2_0-8be3c8ee.pth", "no", "76.23%"]
-    assert len(rows) == 11  # mobilenet_v2: DEFAULT, V1, V2; four shufflenet widths: DEFAULT, V1
+    assert rows[("resnet18", "DEFAULT=IMAGENET1K_V1")] == ["resnet18-f37072fd.pth", "yes", "69.76%"]
+    assert rows[("efficientnet_b7", "IMAGENET1K_V1")][-2:] == ["no", "84.12%"]  # every variant of every family
+    families = [builder for family in FAMILIES.values() for builder in family.builders]
+    assert len(rows) == sum(1 + len(get_model_weights(builder)) for builder in families)  # DEFAULT and each tag
 
 
 def test_cli_fetch_offline_fails_with_the_message(run_fresh, empty_cache):

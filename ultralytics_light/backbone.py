@@ -232,9 +232,10 @@ class TorchvisionStage(nn.Sequential):
     @classmethod
     def feature(cls, builder: str, tap: str) -> FeatureInfo:
         """The declared output of one tap; a ValueError naming the valid taps for any other."""
+        info = cls.feature_info(builder)  # first: an unknown builder says so, not that its tap is wrong
         if tap not in TAPS:
             raise ValueError(f"{cls.name(builder)}: unknown tap {tap!r}; use one of {list(TAPS)}.")
-        return cls.feature_info(builder)[TAPS.index(tap)]
+        return info[TAPS.index(tap)]
 
     @classmethod
     def feature_info(cls, builder: str) -> tuple[FeatureInfo, ...]:

@@ -30,6 +30,7 @@ class Family:
         variants: Variant -> torchvision builder. With one variant the row has no variant arg.
         scales: Model scale letter -> variant, so a YAML can pass `scale` (ShuffleNetV2: n -> x0_5, ...).
         any_builder: The variant is any torchvision classifier's builder name (TorchvisionBackbone).
+        doc: What the family is, for its class's docstring.
     """
 
     name: str
@@ -37,6 +38,7 @@ class Family:
     variants: Mapping[str, str] = field(default_factory=dict)
     scales: Mapping[str, str] = field(default_factory=dict)
     any_builder: bool = False
+    doc: str = ""
 
     @property
     def arg_names(self) -> tuple[str, ...]:
@@ -68,6 +70,8 @@ class Family:
 
     def builder_for(self, variant: object) -> str:
         """torchvision's builder for a variant or scale letter; a ValueError naming the valid choices otherwise."""
+        if isinstance(variant, int) and not isinstance(variant, bool):  # YAML reads ResNet's `18` as a number
+            variant = str(variant)
         variant = self.scales.get(variant, variant) if isinstance(variant, str) else variant
         if not isinstance(variant, str) or variant not in self.variants:
             scales = f" or a model scale {list(self.scales)}" if self.scales else ""
@@ -81,6 +85,8 @@ class Family:
         return args
 
 
+ROWS = "ultralytics_light.rows"  # where the classes of families added after the first two are made from FAMILIES
+
 FAMILIES: dict[str, Family] = {
     family.name: family
     for family in (
@@ -91,7 +97,43 @@ FAMILIES: dict[str, Family] = {
             {v: f"shufflenet_v2_{v}" for v in ("x0_5", "x1_0", "x1_5", "x2_0")},
             scales={"n": "x0_5", "s": "x1_0", "m": "x1_5", "l": "x2_0", "x": "x2_0"},
         ),
-        Family("TorchvisionBackbone", "ultralytics_light.torchvision_backbone", any_builder=True),
+        Family(
+            "MobileNetV3",
+            ROWS,
+            {"large": "mobilenet_v3_large", "small": "mobilenet_v3_small"},
+            doc="torchvision's MobileNetV3-Large or -Small. YAML: `[-1, 1, MobileNetV3, [large, P3, DEFAULT]]`.",
+        ),
+        Family(
+            "EfficientNet",
+            ROWS,
+            {f"b{i}": f"efficientnet_b{i}" for i in range(8)},
+            doc="torchvision's EfficientNet-B0 to B7. YAML: `[-1, 1, EfficientNet, [b0, P3, DEFAULT]]`.",
+        ),
+        Family(
+            "RegNet",
+            ROWS,
+            {f"{kind}_{size}": f"regnet_{kind}_{size}" for kind in "xy" for size in ("400mf", "800mf", "1_6gf")},
+            doc="torchvision's RegNetX/RegNetY at 400MF-1.6GF. YAML: `[-1, 1, RegNet, [y_400mf, P3, DEFAULT]]`.",
+        ),
+        Family(
+            "MNASNet",
+            ROWS,
+            {f"x{w}": f"mnasnet{w}" for w in ("0_5", "0_75", "1_0", "1_3")},
+            doc="torchvision's MNASNet at widths 0.5-1.3. YAML: `[-1, 1, MNASNet, [x1_0, P3, DEFAULT]]`.",
+        ),
+        Family(
+            "ResNet",
+            ROWS,
+            {str(depth): f"resnet{depth}" for depth in (18, 34, 50)},
+            doc="torchvision's ResNet-18/34/50. YAML: `[-1, 1, ResNet, [18, P3, DEFAULT]]`.",
+        ),
+        Family(
+            "TorchvisionBackbone",
+            ROWS,
+            any_builder=True,
+            doc="Any torchvision classifier whose modules form a stride 8/16/32 pyramid of sequential stages, by "
+            "builder name. YAML: `[-1, 1, TorchvisionBackbone, [regnet_y_800mf, P3, DEFAULT]]`.",
+        ),
     )
 }
 

@@ -113,7 +113,7 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
         raise WeightsFileError(
             f"{path} is not a state dict (a mapping of names to tensors): it holds a {type(state_dict).__name__}."
         )
-    return dict(state_dict)
+    return state_dict  # as loaded: its `_metadata` carries module versions (MNASNet's load needs them)
 
 
 def state_dict_mismatch(model: nn.Module, state_dict: Mapping[str, torch.Tensor]) -> str:

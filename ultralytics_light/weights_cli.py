@@ -22,7 +22,14 @@ from ultralytics_light.weights import (
     weights_enum,
 )
 
-BUILDERS = tuple(builder for family in FAMILIES.values() for builder in family.builders)
+BUILDERS = tuple(builder for family in FAMILIES.values() for builder in family.builders)  # what `list` shows
+
+
+def known_builders() -> tuple[str, ...]:
+    """Our families' builders, then every other torchvision classifier (TorchvisionBackbone rows take any)."""
+    from ultralytics_light.backbone import classifier_builders
+
+    return tuple(dict.fromkeys((*BUILDERS, *classifier_builders())))
 
 
 def entries(builder: str) -> list[tuple[str, object]]:
@@ -34,8 +41,10 @@ def entries(builder: str) -> list[tuple[str, object]]:
 def parse_spec(spec: str):
     """'VARIANT[:TAG]' -> (builder, torchvision weights entry); ValueError naming the valid choices."""
     builder, _, tag = spec.partition(":")
-    if builder not in BUILDERS:
-        raise ValueError(f"unknown variant {builder!r}; use one of {list(BUILDERS)}.")
+    if builder not in known_builders():
+        raise ValueError(
+            f"unknown variant {builder!r}; use one of {list(BUILDERS)}, or any other torchvision classifier's builder."
+        )
     tags = dict(entries(builder))
     if (tag or "DEFAULT") not in tags:
         raise ValueError(f"unknown tag {tag!r} for {builder}; use one of {list(tags)}.")
@@ -44,14 +53,22 @@ def parse_spec(spec: str):
 
 def list_weights(_: argparse.Namespace) -> None:
     """Print every variant and tag, its file, whether it is cached, and its ImageNet top-1."""
+    rows = [
+        (
+            builder,
+            f"DEFAULT={entry.name}" if tag == "DEFAULT" else tag,
+            cached_file(entry).name,
+            "yes" if cached_file(entry).is_file() else "no",
+            f"{entry.meta['_metrics']['ImageNet-1K']['acc@1']:.2f}%",
+        )
+        for builder in BUILDERS
+        for tag, entry in entries(builder)
+    ]
+    header = ("variant", "tag", "file", "cached", "ImageNet top-1")
+    widths = [max(len(row[i]) for row in [header, *rows]) + 2 for i in range(len(header) - 1)]
     print(f"cache: {cache_dir()}")
-    print(f"{'variant':<20}{'tag':<24}{'file':<36}{'cached':<8}ImageNet top-1")
-    for builder in BUILDERS:
-        for tag, entry in entries(builder):
-            top1 = entry.meta["_metrics"]["ImageNet-1K"]["acc@1"]
-            tag = f"DEFAULT={entry.name}" if tag == "DEFAULT" else tag
-            cached = "yes" if cached_file(entry).is_file() else "no"
-            print(f"{builder:<20}{tag:<24}{cached_file(entry).name:<36}{cached:<8}{top1:.2f}%")
+    for row in [header, *rows]:
+        print("".join(cell.ljust(width) for cell, width in zip(row, widths)) + row[-1])
 
 
 def fetch(args: argparse.Namespace) -> None:
@@ -70,13 +87,13 @@ def import_file(args: argparse.Namespace) -> None:
     sha256 = hashlib.sha256(source.read_bytes()).hexdigest()
     known = [
         (builder, entry)
-        for builder in BUILDERS
+        for builder in known_builders()
         for _, entry in entries(builder)[1:]
         if sha256.startswith(HASH_REGEX.search(cached_file(entry).name).group(1))
     ]
     if not known:
         raise WeightsFileError(
-            f"{source} (sha256 {sha256[:12]}…) is not one of torchvision's released weights for {list(BUILDERS)}: "
+            f"{source} (sha256 {sha256[:12]}…) is not one of torchvision's released weights for its classifiers: "
             f"the hash in every file name differs. To use your own state dict, give its path as the weights "
             f"argument of the backbone rows in the model YAML."
         )
