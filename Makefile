@@ -17,7 +17,7 @@ test: reinstall
 
 # Every Ultralytics release in compat/matrix.py, each installed alone beside the main environment (which stays as it
 # is): builds, trains, predicts, reloads and exports in fresh interpreters. Writes compat/results.md and the README's
-# table. About 5 minutes.
+# table. About 8 minutes.
 test-compat: reinstall
 	$(PYTHON) compat/matrix.py --readme README.md
 
