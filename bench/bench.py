@@ -1,7 +1,8 @@
-"""Benchmark: every shipped model (scales n and s) beside stock Ultralytics yolov5n, yolo11n and yolo26n, in one run.
+"""Benchmark: every shipped detect model (n and s) beside stock yolov5n, yolo11n and yolo26n, in one run.
 
-For each model: parameters, GFLOPs at 640, CPU latency of the fused PyTorch model and of its ONNX export (Ultralytics'
-exporter, ONNX Runtime), at each size: median and interquartile range of `--runs` timed runs after `--warmup` untimed
+For each model: parameters, GFLOPs at 640, CPU latency of the fused PyTorch model (channels-last, as Ultralytics'
+AutoBackend runs it on x86 CPUs, and channels-first) and of its ONNX export (Ultralytics' exporter, ONNX Runtime), at
+each size: median and interquartile range of `--runs` timed runs after `--warmup` untimed
 ones, batch 1, `--threads` threads. Writes results.md, results.csv and latency_vs_params.png, and with --readme
 rewrites the README's model table. Weights are random (backbone rows with weights null): latency does not depend on
 them, and no ImageNet file is needed.
@@ -30,10 +31,13 @@ README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 
 def shipped_models() -> list[str]:
-    """Every shipped YAML at scales n and s, e.g. 'yolo11n-mobilenetv2.yaml'."""
+    """Every shipped detect YAML at scales n and s, e.g. 'yolo11n-mobilenetv2.yaml' (not -seg/-pose/-obb/-cls)."""
     from ultralytics_light.cfg import model_names
 
-    return [name.replace("-", f"{scale}-", 1) for name in model_names() for scale in "ns"]
+    detect = [
+        name for name in model_names() if not name.endswith(("-seg.yaml", "-pose.yaml", "-obb.yaml", "-cls.yaml"))
+    ]
+    return [name.replace("-", f"{scale}-", 1) for name in detect for scale in "ns"]
 
 
 def random_weights_yaml(name: str, folder: Path) -> str:
@@ -72,6 +76,8 @@ def build(name: str, sizes: list[int], threads: int, folder: Path) -> tuple[dict
         "gflops_640": get_flops(model, 640),
     }
     fused = copy.deepcopy(model).fuse(verbose=False)
+    # As `yolo predict model=best.pt` runs it on x86 CPUs: Ultralytics' AutoBackend puts the weights in channels-last.
+    channels_last = copy.deepcopy(fused).to(memory_format=torch.channels_last)
     options = ort.SessionOptions()
     options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
     runners = {}
@@ -82,6 +88,7 @@ def build(name: str, sizes: list[int], threads: int, folder: Path) -> tuple[dict
         )
         feed = {session.get_inputs()[0].name: x.numpy()}
         runners[f"torch_ms_{size}"] = lambda fused=fused, x=x: fused(x)
+        runners[f"torchcl_ms_{size}"] = lambda channels_last=channels_last, x=x: channels_last(x)
         runners[f"ort_ms_{size}"] = lambda session=session, feed=feed: session.run(None, feed)
     return row, runners
 
@@ -111,7 +118,11 @@ def add_ratios(rows: list[dict], sizes: list[int]) -> None:
         if reference not in by_name:
             continue
         for row in rows:
-            for metric in ("params_M", "gflops_640", *(f"{k}_ms_{s}" for k in ("torch", "ort") for s in sizes)):
+            for metric in (
+                "params_M",
+                "gflops_640",
+                *(f"{k}_ms_{s}" for k in ("torch", "torchcl", "ort") for s in sizes),
+            ):
                 row[f"{metric}/{reference}"] = row[metric] / by_name[reference][metric]
 
 
@@ -133,17 +144,19 @@ def machine(threads: int) -> str:
 def markdown(rows: list[dict], sizes: list[int], about: str) -> str:
     lines = [
         f"Measured on {about}. Batch 1, random weights; latency = median (± interquartile range) of timed runs after "
-        f"warm-up, all models timed interleaved; ratios are ONNX Runtime latency over yolo11n's / yolo26n's.",
+        f"warm-up, all models timed interleaved; ratios are ONNX Runtime latency over yolo11n's / yolo26n's. PyTorch "
+        f"is fused, channels-last (as `yolo predict model=best.pt` runs it on x86 CPUs) and channels-first.",
         "",
         "| model | params (M) | GFLOPs 640 | "
-        + " | ".join(f"PyTorch {s} ms | ORT {s} ms | ORT {s} ÷ 11n | ORT {s} ÷ 26n" for s in sizes)
+        + " | ".join(f"PyTorch CL {s} ms | PyTorch {s} ms | ORT {s} ms | ORT {s} ÷ 11n | ORT {s} ÷ 26n" for s in sizes)
         + " |",
-        "|---" * (3 + 4 * len(sizes)) + "|",
+        "|---" * (3 + 5 * len(sizes)) + "|",
     ]
     for r in rows:
         cells = [r["model"], f"{r['params_M']:.2f}", f"{r['gflops_640']:.1f}"]
         for s in sizes:
             cells += [
+                f"{r[f'torchcl_ms_{s}']:.1f} ± {r[f'torchcl_iqr_{s}']:.1f}",
                 f"{r[f'torch_ms_{s}']:.1f} ± {r[f'torch_iqr_{s}']:.1f}",
                 f"{r[f'ort_ms_{s}']:.1f} ± {r[f'ort_iqr_{s}']:.1f}",
                 f"{r.get(f'ort_ms_{s}/yolo11n', float('nan')):.2f}",

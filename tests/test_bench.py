@@ -23,6 +23,7 @@ def test_bench_writes_results_for_one_tiny_model(run_fresh, tmp_path):
         rows = list(csv.DictReader(f))
     assert [row["model"] for row in rows] == ["yolo11n-lite-shufflenetv2"]
     assert {"params_M", "gflops_640", "torch_ms_64", "torch_iqr_64", "ort_ms_64", "ort_iqr_64"} <= rows[0].keys()
+    assert float(rows[0]["torchcl_ms_64"]) > 0 and float(rows[0]["torchcl_iqr_64"]) >= 0  # channels-last, as predict
     assert 0.2 < float(rows[0]["params_M"]) < 1.0 and float(rows[0]["gflops_640"]) > 0
     assert float(rows[0]["ort_ms_64"]) > 0
     assert "| yolo11n-lite-shufflenetv2 |" in (out / "results.md").read_text()
