@@ -1,4 +1,5 @@
-"""ultralytics-light: torchvision MobileNetV2 and ShuffleNetV2 backbones for stock Ultralytics YOLO.
+"""ultralytics-light: torchvision ImageNet backbones (MobileNetV2, ShuffleNetV2, MobileNetV3, EfficientNet, RegNet,
+MNASNet, ResNet, or any classifier by builder name) for stock Ultralytics YOLO.
 
 Importing this package is cheap (no torch): it only arranges for our patches to be applied when Ultralytics' task
 parser is imported. `ultralytics_light.pth` imports it at interpreter start-up, so nobody has to.
