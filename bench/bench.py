@@ -3,7 +3,7 @@
 For each model: parameters, GFLOPs at 640, CPU latency of the fused PyTorch model (channels-last, as Ultralytics'
 AutoBackend runs it on x86 CPUs, and channels-first) and of its ONNX export (Ultralytics' exporter, ONNX Runtime), at
 each size: median and interquartile range of `--runs` timed runs after `--warmup` untimed
-ones, batch 1, `--threads` threads. Writes results.md, results.csv and latency_vs_params.png, and with --readme
+ones, batch 1, `--threads` threads, ONNX Runtime's thread spinning off. Writes results.md, results.csv and latency_vs_params.png, and with --readme
 rewrites the README's model table. Weights are random (backbone rows with weights null): latency does not depend on
 them, and no ImageNet file is needed.
 
@@ -80,6 +80,9 @@ def build(name: str, sizes: list[int], threads: int, folder: Path) -> tuple[dict
     channels_last = copy.deepcopy(fused).to(memory_format=torch.channels_last)
     options = ort.SessionOptions()
     options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+    # Interleaved timing needs idle threads to sleep: a spinning session (ONNX Runtime's default) keeps the CPU busy
+    # after its run and steals it from the next model's, measured here as doubling yolo11n's ORT latency.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     runners = {}
     for size in sizes:
         x = torch.rand(1, 3, size, size)
@@ -145,7 +148,8 @@ def markdown(rows: list[dict], sizes: list[int], about: str) -> str:
     lines = [
         f"Measured on {about}. Batch 1, random weights; latency = median (± interquartile range) of timed runs after "
         f"warm-up, all models timed interleaved; ratios are ONNX Runtime latency over yolo11n's / yolo26n's. PyTorch "
-        f"is fused, channels-last (as `yolo predict model=best.pt` runs it on x86 CPUs) and channels-first.",
+        f"is fused, channels-last (as `yolo predict model=best.pt` runs it on x86 CPUs) and channels-first. ONNX Runtime "
+        f"threads sleep between runs (spinning off), so that one model's idle threads do not take the next one's cores.",
         "",
         "| model | params (M) | GFLOPs 640 | "
         + " | ".join(f"PyTorch CL {s} ms | PyTorch {s} ms | ORT {s} ms | ORT {s} ÷ 11n | ORT {s} ÷ 26n" for s in sizes)
