@@ -1,4 +1,4 @@
-"""Knowledge distillation through Ultralytics' own path (`yolo train ... distill_model=teacher.pt`) with our students."""
+"""Knowledge distillation through Ultralytics' own path (`yolo train ... distill_model=teacher.pt`), our students."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ def test_a_student_of_ours_distills_from_a_teacher_and_saves_without_it(
     teacher, detect_dataset, bus_jpg, run_fresh, tmp_path
 ):
     run_fresh("yolo", "train", f"model={STUDENT}", f"data={detect_dataset}", f"distill_model={teacher}", "epochs=1",
-              "imgsz=64", "batch=4", "workers=0", "device=cpu", "plots=False", f"project={tmp_path}", "name=student")  # fmt: skip
+              "imgsz=64", "batch=4", "workers=0", "device=cpu", "plots=False", f"project={tmp_path}",
+              "name=student")  # fmt: skip
 
     with open(tmp_path / "student" / "results.csv") as f:
         (epoch,) = list(csv.DictReader(f))
