@@ -2,10 +2,10 @@
 
 For each model: parameters, GFLOPs at 640, CPU latency of the fused PyTorch model (channels-last, as Ultralytics'
 AutoBackend runs it on x86 CPUs, and channels-first) and of its ONNX export (Ultralytics' exporter, ONNX Runtime), at
-each size: median and interquartile range of `--runs` timed runs after `--warmup` untimed
-ones, batch 1, `--threads` threads, ONNX Runtime's thread spinning off. Writes results.md, results.csv and latency_vs_params.png, and with --readme
-rewrites the README's model table. Weights are random (backbone rows with weights null): latency does not depend on
-them, and no ImageNet file is needed.
+each size: median and interquartile range of `--runs` timed runs after `--warmup` untimed ones, batch 1, `--threads`
+threads, ONNX Runtime's thread spinning off. Writes results.md, results.csv and latency_vs_params.png, and with
+--readme rewrites the README's model table. Weights are random (backbone rows with weights null): latency does not
+depend on them, and no ImageNet file is needed.
 
     python bench/bench.py                       # everything, as `make bench` runs it
     python bench/bench.py --models yolov5n-shufflenetv2.yaml --sizes 64 --runs 2 --warmup 1 --out /tmp/b
@@ -135,7 +135,7 @@ def machine(threads: int) -> str:
 
     cpu = platform.processor() or platform.machine()
     try:
-        cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
     return (
@@ -146,10 +146,11 @@ def machine(threads: int) -> str:
 
 def markdown(rows: list[dict], sizes: list[int], about: str) -> str:
     lines = [
-        f"Measured on {about}. Batch 1, random weights; latency = median (± interquartile range) of timed runs after "
-        f"warm-up, all models timed interleaved; ratios are ONNX Runtime latency over yolo11n's / yolo26n's. PyTorch "
-        f"is fused, channels-last (as `yolo predict model=best.pt` runs it on x86 CPUs) and channels-first. ONNX Runtime "
-        f"threads sleep between runs (spinning off), so that one model's idle threads do not take the next one's cores.",
+        f"Measured on {about}. Batch 1, random weights; latency = median (± interquartile range) of timed runs "
+        f"after warm-up, all models timed interleaved; ratios are ONNX Runtime latency over yolo11n's / yolo26n's. "
+        f"PyTorch is fused, channels-last (as `yolo predict model=best.pt` runs it on x86 CPUs) and channels-first. "
+        f"ONNX Runtime threads sleep between runs (spinning off), so that one model's idle threads do not take the "
+        f"next one's cores.",
         "",
         "| model | params (M) | GFLOPs 640 | "
         + " | ".join(f"PyTorch CL {s} ms | PyTorch {s} ms | ORT {s} ms | ORT {s} ÷ 11n | ORT {s} ÷ 26n" for s in sizes)

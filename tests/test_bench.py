@@ -1,10 +1,12 @@
-"""`make bench` keeps working: one tiny model at a tiny size. No timing is asserted."""
+"""`make bench` and the INT8 bench keep working: one tiny model at a tiny size. No timing or mAP is asserted."""
 
 from __future__ import annotations
 
 import csv
 import sys
 from pathlib import Path
+
+import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "bench.py"
 
@@ -31,3 +33,19 @@ def test_bench_writes_results_for_one_tiny_model(run_fresh, tmp_path):
     text = readme.read_text()
     assert "old table" not in text and "| yolo11n-lite-shufflenetv2 |" in text
     assert text.startswith("before\n<!-- bench:start -->\n") and text.endswith("<!-- bench:end -->\nafter\n")
+
+
+@pytest.mark.parametrize("trained", ["yolo11n-lite-shufflenetv2.yaml"], indirect=True)
+def test_int8_bench_times_and_validates_the_four_exports_of_a_checkpoint(trained, detect_dataset, run_fresh, tmp_path):
+    _, best = trained
+    out = tmp_path / "int8.md"
+    run_fresh(
+        sys.executable, str(BENCH.with_name("int8.py")), "--models", str(best), "--data", str(detect_dataset),
+        "--imgsz", "64", "--runs", "2", "--warmup", "1", "--val", "--out", str(out),
+    )  # fmt: skip
+    rows = [line.strip("| ").split(" | ") for line in out.read_text().splitlines() if line.startswith("| best |")]
+    assert [row[1] for row in rows] == ["onnx fp32", "onnx int8", "openvino fp32", "openvino int8"]
+    for _, fmt, latency, ratio, map50, map50_95 in rows:
+        assert float(latency.split(" ± ")[0]) > 0
+        assert fmt.endswith("int8") or ratio == "1.00"
+        assert 0 <= float(map50_95) <= float(map50) <= 1

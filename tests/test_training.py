@@ -24,8 +24,9 @@ def slow_second_epoch(trainer):  # gives the test time to interrupt epoch 2 in i
 
 model = YOLO("yolov5n-shufflenetv2.yaml")
 model.add_callback("on_train_batch_end", slow_second_epoch)
+qat = {"quantize": 8} if sys.argv[4:] == ["qat"] else {}  # quantization-aware training (NVIDIA ModelOpt)
 model.train(data=sys.argv[1], project=sys.argv[2], name="run", epochs=2, imgsz=64, batch=2, workers=0,
-            device="cpu", plots=False)
+            device="cpu", plots=False, **qat)
 """
 
 
@@ -34,14 +35,27 @@ def results_epochs(run_dir) -> list[int]:
         return [int(float(row["epoch"])) for row in csv.DictReader(f)]
 
 
-@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGKILL"])
+def assert_backbone_convs_quantized(onnx_file) -> None:
+    """Every convolution of the backbone rows (model.0-2) reads its input and weight through DequantizeLinear."""
+    import onnx
+
+    graph = onnx.load(str(onnx_file)).graph
+    producers = {output: node for node in graph.node for output in node.output}
+    rows = ("/model.0/", "/model.1/", "/model.2/")
+    convs = [n for n in graph.node if n.op_type == "Conv" and n.name.startswith(rows)]
+    assert convs
+    for conv in convs:
+        assert [producers[name].op_type for name in conv.input[:2]] == ["DequantizeLinear"] * 2, conv.name
+
+
+@pytest.mark.parametrize("signal_name, qat", [("SIGINT", False), ("SIGKILL", False), ("SIGKILL", True)])
 def test_killed_mid_epoch_resumes_and_fine_tunes_without_imagenet_file(
-    signal_name, detect_dataset, tmp_path, monkeypatch, run_fresh
+    signal_name, qat, detect_dataset, tmp_path, monkeypatch, run_fresh
 ):
     from conftest import start_fresh
 
     runs, marker = tmp_path / "runs", tmp_path / "in-epoch-2"
-    command = [sys.executable, "-c", SLOW_SECOND_EPOCH, str(detect_dataset), str(runs), str(marker)]
+    command = [sys.executable, "-c", SLOW_SECOND_EPOCH, str(detect_dataset), str(runs), str(marker)] + ["qat"] * qat
     process = start_fresh(command, tmp_path)
     deadline = time.time() + 300
     while not marker.exists() and process.poll() is None and time.time() < deadline:
@@ -56,6 +70,12 @@ def test_killed_mid_epoch_resumes_and_fine_tunes_without_imagenet_file(
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty_torch_home"))  # the ImageNet cache is gone
     run_fresh("yolo", "train", "resume", f"model={last}")
     assert results_epochs(runs / "run") == [1, 2]  # every epoch exactly once
+
+    if qat:  # the resumed run kept its fake quantization, and exports it as Q/DQ in front of our backbone's convs
+        best = runs / "run" / "weights" / "best.pt"
+        assert torch.load(best, map_location="cpu", weights_only=False)["modelopt"] is not None
+        run_fresh("yolo", "export", f"model={best}", "format=onnx", "imgsz=64")
+        assert_backbone_convs_quantized(best.with_suffix(".onnx"))
 
     if signal_name == "SIGKILL":
         best = runs / "run" / "weights" / "best.pt"

@@ -1,0 +1,129 @@
+"""INT8 against float32, through Ultralytics' own exporter (`quantize=8`): latency and, given a checkpoint, mAP.
+
+Latency: each model (a YAML, built with random backbone weights as `bench.py` does, or a checkpoint) is exported at
+`--imgsz` to ONNX and OpenVINO, float32 and INT8 (calibrated on `--data`), and the four are timed interleaved (batch 1,
+`--threads` threads; ONNX Runtime without thread spinning, OpenVINO with float32 pinned for whatever stays float).
+
+Accuracy (`--val`): each checkpoint's four exports are validated with `yolo val` on `--data`'s val split, calibrated
+on its train split, so the validation images stay held out.
+
+    python bench/int8.py --models yolo11n-lite-mobilenetv2.yaml yolo11n.yaml --data coco8.yaml
+    python bench/int8.py --models best.pt --data person/data.yaml --imgsz 320 --val --out /tmp/int8
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench import machine, random_weights_yaml, summary
+
+FORMATS = (("onnx", None), ("onnx", 8), ("openvino", None), ("openvino", 8))
+
+
+def export_four(model: str, imgsz: int, data: str, folder: Path, split: str) -> dict[str, Path]:
+    """{'onnx fp32': path, 'onnx int8': …, 'openvino fp32': …, 'openvino int8': …}, each moved into `folder`."""
+    from ultralytics import YOLO
+
+    source = model if model.endswith(".pt") else random_weights_yaml(model, folder)
+    exports = {}
+    for fmt, quantize in FORMATS:
+        kwargs = {"quantize": 8, "data": data, "split": split} if quantize else {}
+        path = Path(YOLO(source).export(format=fmt, imgsz=imgsz, **kwargs))
+        precision = "int8" if quantize else "fp32"
+        # The INT8 ONNX export deletes the float32 file it quantized, and exports share names: keep each apart, named
+        # as Ultralytics' AutoBackend recognizes them (`*.onnx`, `*_openvino_model`).
+        name = f"{Path(model).stem}_{precision}" + (".onnx" if fmt == "onnx" else "_openvino_model")
+        exports[f"{fmt} {precision}"] = folder / name
+        shutil.move(path, folder / name)
+    return exports
+
+
+def runner(path: Path, imgsz: int, threads: int):
+    """A callable that runs one inference of the export at `path` on a fixed random image."""
+    x = np.random.default_rng(0).random((1, 3, imgsz, imgsz), dtype=np.float32)
+    if path.suffix == ".onnx":
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        feed = {session.get_inputs()[0].name: x}
+        return lambda: session.run(None, feed)
+    import openvino as ov
+
+    config = {"INFERENCE_NUM_THREADS": threads, "INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"}
+    request = ov.Core().compile_model(str(next(path.glob("*.xml"))), "CPU", config).create_infer_request()
+    return lambda: request.infer({0: x})
+
+
+def time_interleaved(runners: dict[str, callable], warmup: int, runs: int) -> dict[str, list[float]]:
+    for run in runners.values():
+        for _ in range(warmup):
+            run()
+    times = {key: [] for key in runners}
+    for _ in range(runs):
+        for key, run in runners.items():
+            start = time.perf_counter()
+            run()
+            times[key].append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def validate(path: Path, data: str, imgsz: int) -> tuple[float, float]:
+    from ultralytics import YOLO
+
+    metrics = YOLO(str(path), task="detect").val(data=data, imgsz=imgsz, batch=1, device="cpu", plots=False,
+                                                 verbose=False)  # fmt: skip
+    return metrics.box.map50, metrics.box.map
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", nargs="+", required=True, help="model YAML names or checkpoints")
+    parser.add_argument("--data", required=True, help="data YAML: calibration images (and, with --val, validation)")
+    parser.add_argument("--imgsz", type=int, default=640)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--val", action="store_true", help="also validate each export on the data's val split")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "int8.md")
+    args = parser.parse_args(argv)
+    data = str(Path(args.data).resolve()) if Path(args.data).exists() else args.data
+    lines = [
+        f"Measured on {machine(args.threads)}; {args.imgsz} px, batch 1, median ± IQR of {args.runs} interleaved "
+        f"runs. INT8 calibrated on the {'train' if args.val else 'val'} split of `{Path(args.data).name}`.",
+        "",
+        "| model | format | latency ms | INT8 ÷ FP32 |" + (" mAP50 | mAP50-95 |" if args.val else ""),
+        "|---|---|---|---|" + ("---|---|" if args.val else ""),
+    ]
+    with tempfile.TemporaryDirectory() as folder, contextlib.chdir(folder):
+        for model in args.models:
+            model = str(Path(model).resolve()) if model.endswith(".pt") else model
+            exports = export_four(model, args.imgsz, data, Path(folder), "train" if args.val else "val")
+            times = time_interleaved(
+                {key: runner(path, args.imgsz, args.threads) for key, path in exports.items()}, args.warmup, args.runs
+            )
+            for key, path in exports.items():
+                median, iqr = summary(times[key])
+                fmt = key.split()[0]
+                ratio = median / statistics.median(times[f"{fmt} fp32"])
+                row = f"| {Path(model).stem} | {key} | {median:.1f} ± {iqr:.1f} | {ratio:.2f} |"
+                if args.val:
+                    row += " {:.3f} | {:.3f} |".format(*validate(path, data, args.imgsz))
+                lines.append(row)
+                print(row, flush=True)
+    args.out.write_text("\n".join(lines) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
