@@ -19,6 +19,7 @@ import shutil
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +47,7 @@ def export_four(model: str, imgsz: int, data: str, folder: Path, split: str) -> 
     return exports
 
 
-def runner(path: Path, imgsz: int, threads: int):
+def runner(path: Path, imgsz: int, threads: int) -> Callable[[], object]:
     """A callable that runs one inference of the export at `path` on a fixed random image."""
     x = np.random.default_rng(0).random((1, 3, imgsz, imgsz), dtype=np.float32)
     if path.suffix == ".onnx":
@@ -65,7 +66,8 @@ def runner(path: Path, imgsz: int, threads: int):
     return lambda: request.infer({0: x})
 
 
-def time_interleaved(runners: dict[str, callable], warmup: int, runs: int) -> dict[str, list[float]]:
+def time_interleaved(runners: dict[str, Callable[[], object]], warmup: int, runs: int) -> dict[str, list[float]]:
+    """Milliseconds per run of each runner, one run each per round, so that drift in machine load hits all alike."""
     for run in runners.values():
         for _ in range(warmup):
             run()
@@ -79,6 +81,7 @@ def time_interleaved(runners: dict[str, callable], warmup: int, runs: int) -> di
 
 
 def validate(path: Path, data: str, imgsz: int) -> tuple[float, float]:
+    """(mAP50, mAP50-95) of an export with `yolo val` on the data's val split; batch 1, as the export's shape is."""
     from ultralytics import YOLO
 
     metrics = YOLO(str(path), task="detect").val(data=data, imgsz=imgsz, batch=1, device="cpu", plots=False,
