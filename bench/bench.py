@@ -62,6 +62,18 @@ def summary(times: list[float]) -> tuple[float, float]:
     return statistics.median(times), q3 - q1
 
 
+def ort_options(threads: int):
+    """ONNX Runtime session options for interleaved timing on `threads` threads."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+    # Interleaved timing needs idle threads to sleep: a spinning session (ONNX Runtime's default) keeps the CPU busy
+    # after its run and steals it from the next model's, measured here as doubling yolo11n's ORT latency.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
 def build(name: str, sizes: list[int], threads: int, folder: Path) -> tuple[dict, dict]:
     """Static figures of one model, and its runnable forms: fused PyTorch and an ONNX Runtime session per size."""
     import onnxruntime as ort
@@ -78,11 +90,7 @@ def build(name: str, sizes: list[int], threads: int, folder: Path) -> tuple[dict
     fused = copy.deepcopy(model).fuse(verbose=False)
     # As `yolo predict model=best.pt` runs it on x86 CPUs: Ultralytics' AutoBackend puts the weights in channels-last.
     channels_last = copy.deepcopy(fused).to(memory_format=torch.channels_last)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
-    # Interleaved timing needs idle threads to sleep: a spinning session (ONNX Runtime's default) keeps the CPU busy
-    # after its run and steals it from the next model's, measured here as doubling yolo11n's ORT latency.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options = ort_options(threads)
     runners = {}
     for size in sizes:
         x = torch.rand(1, 3, size, size)

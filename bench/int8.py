@@ -18,13 +18,12 @@ import contextlib
 import shutil
 import statistics
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from bench import machine, random_weights_yaml, summary
+from bench import machine, ort_options, random_weights_yaml, summary, time_interleaved
 
 FORMATS = (("onnx", None), ("onnx", 8), ("openvino", None), ("openvino", 8))
 
@@ -53,10 +52,7 @@ def runner(path: Path, imgsz: int, threads: int) -> Callable[[], object]:
     if path.suffix == ".onnx":
         import onnxruntime as ort
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(str(path), ort_options(threads), providers=["CPUExecutionProvider"])
         feed = {session.get_inputs()[0].name: x}
         return lambda: session.run(None, feed)
     import openvino as ov
@@ -64,20 +60,6 @@ def runner(path: Path, imgsz: int, threads: int) -> Callable[[], object]:
     config = {"INFERENCE_NUM_THREADS": threads, "INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"}
     request = ov.Core().compile_model(str(next(path.glob("*.xml"))), "CPU", config).create_infer_request()
     return lambda: request.infer({0: x})
-
-
-def time_interleaved(runners: dict[str, Callable[[], object]], warmup: int, runs: int) -> dict[str, list[float]]:
-    """Milliseconds per run of each runner, one run each per round, so that drift in machine load hits all alike."""
-    for run in runners.values():
-        for _ in range(warmup):
-            run()
-    times = {key: [] for key in runners}
-    for _ in range(runs):
-        for key, run in runners.items():
-            start = time.perf_counter()
-            run()
-            times[key].append((time.perf_counter() - start) * 1000)
-    return times
 
 
 def validate(path: Path, data: str, imgsz: int) -> tuple[float, float]:
@@ -112,9 +94,8 @@ def main(argv: list[str] | None = None) -> None:
         for model in args.models:
             model = str(Path(model).resolve()) if model.endswith(".pt") else model
             exports = export_four(model, args.imgsz, data, Path(folder), "train" if args.val else "val")
-            times = time_interleaved(
-                {key: runner(path, args.imgsz, args.threads) for key, path in exports.items()}, args.warmup, args.runs
-            )
+            runners = {key: runner(path, args.imgsz, args.threads) for key, path in exports.items()}
+            times = time_interleaved([runners], args.warmup, args.runs)[0]
             for key, path in exports.items():
                 median, iqr = summary(times[key])
                 fmt = key.split()[0]

@@ -12,6 +12,7 @@ from ultralytics import YOLO
 from ultralytics.utils.nms import non_max_suppression
 
 IMGSZ = 64
+LITE_MODELS = ("yolo11n-lite-mobilenetv2.yaml", "yolo11n-lite-shufflenetv2.yaml")  # the edge models, for edge formats
 
 EXPORT_ALL = (
     """
@@ -55,6 +56,14 @@ def with_varied_scores(best, folder, x: torch.Tensor, logit_std: float = 3.0):
     varied = folder / "varied.pt"
     torch.save(ckpt, varied)
     return varied
+
+
+def export_varied(best, bus_jpg, run_fresh, tmp_path, script: str, *args: str) -> tuple:
+    """(varied checkpoint, bus.jpg input, stdout): a `with_varied_scores` copy of `best`, exported by `script` (given
+    its path and `args`) in a fresh interpreter."""
+    x = bus_input(bus_jpg)
+    varied = with_varied_scores(best, tmp_path, x)
+    return varied, x, run_fresh(sys.executable, "-c", script, str(varied), *args).stdout
 
 
 def detections(raw: torch.Tensor) -> torch.Tensor:
@@ -104,10 +113,8 @@ def test_onnx_torchscript_openvino_export_match_pytorch(trained, bus_jpg, run_fr
     import onnxruntime as ort
 
     model_name, best = trained
-    x = bus_input(bus_jpg)
-    best = with_varied_scores(best, tmp_path, x)
     formats = ["onnx", "torchscript", "openvino"] + (["ncnn"] if "lite-shufflenet" in model_name else [])
-    out = run_fresh(sys.executable, "-c", EXPORT_ALL, str(best), *formats).stdout
+    best, x, out = export_varied(best, bus_jpg, run_fresh, tmp_path, EXPORT_ALL, *formats)
     assert out.count("exported") == len(formats)
 
     with torch.no_grad():

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 import torch
-from test_export import IMGSZ, assert_close_predictions, bus_input, with_varied_scores
+from test_export import IMGSZ, LITE_MODELS, assert_close_predictions, export_varied
 from ultralytics import YOLO
 
 EXPORT_INT8 = f"""
@@ -29,18 +27,13 @@ def quantized(node) -> bool:
     return kind == "FakeQuantize" or (kind in SELECTING_OPS and quantized(node.input_value(0).get_node()))
 
 
-@pytest.mark.parametrize(
-    "trained", ["yolo11n-lite-mobilenetv2.yaml", "yolo11n-lite-shufflenetv2.yaml"], indirect=True
-)
+@pytest.mark.parametrize("trained", LITE_MODELS, indirect=True)
 def test_openvino_int8_export_quantizes_our_backbone_and_keeps_the_predictions(
     trained, detect_dataset, bus_jpg, run_fresh, tmp_path
 ):
     import openvino as ov
 
-    _, best = trained
-    x = bus_input(bus_jpg)
-    best = with_varied_scores(best, tmp_path, x)
-    out = run_fresh(sys.executable, "-c", EXPORT_INT8, str(best), str(detect_dataset)).stdout
+    best, x, out = export_varied(trained[1], bus_jpg, run_fresh, tmp_path, EXPORT_INT8, str(detect_dataset))
     assert "exported" in out
     folder = best.parent / f"{best.stem}_int8_openvino_model"
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 import torch
-from test_export import IMGSZ, assert_close_predictions, assert_same_detections, bus_input, with_varied_scores
+from test_export import IMGSZ, LITE_MODELS, assert_close_predictions, assert_same_detections, export_varied
 from ultralytics import YOLO
 
 EXPORT_LITERT = f"""
@@ -31,16 +29,11 @@ def litert_predictions(path, x: torch.Tensor) -> torch.Tensor:
     return out
 
 
-@pytest.mark.parametrize(
-    "trained", ["yolo11n-lite-mobilenetv2.yaml", "yolo11n-lite-shufflenetv2.yaml"], indirect=True
-)
+@pytest.mark.parametrize("trained", LITE_MODELS, indirect=True)
 def test_litert_float32_gives_pytorchs_detections_and_int8_stays_close(
     trained, detect_dataset, bus_jpg, run_fresh, tmp_path
 ):
-    _, best = trained
-    x = bus_input(bus_jpg)
-    best = with_varied_scores(best, tmp_path, x)
-    out = run_fresh(sys.executable, "-c", EXPORT_LITERT, str(best), str(detect_dataset)).stdout
+    best, x, out = export_varied(trained[1], bus_jpg, run_fresh, tmp_path, EXPORT_LITERT, str(detect_dataset))
     assert out.count("exported") == 2
 
     with torch.no_grad():
