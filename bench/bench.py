@@ -17,14 +17,13 @@ import argparse
 import contextlib
 import copy
 import csv
-import platform
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import torch
+
+from ultralytics_light.timing import machine, ort_options, summary, time_interleaved
 
 REFERENCES = ("yolov5n.yaml", "yolo11n.yaml", "yolo26n.yaml")
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
@@ -54,24 +53,6 @@ def random_weights_yaml(name: str, folder: Path) -> str:
     drop_pretrained(d)
     YAML.save(folder / source.name, d)
     return str(folder / name)
-
-
-def summary(times: list[float]) -> tuple[float, float]:
-    """Median and interquartile range."""
-    q1, _, q3 = statistics.quantiles(times, n=4)
-    return statistics.median(times), q3 - q1
-
-
-def ort_options(threads: int):
-    """ONNX Runtime session options for interleaved timing on `threads` threads."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
-    # Interleaved timing needs idle threads to sleep: a spinning session (ONNX Runtime's default) keeps the CPU busy
-    # after its run and steals it from the next model's, measured here as doubling yolo11n's ORT latency.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return options
 
 
 def build(name: str, sizes: list[int], threads: int, folder: Path) -> tuple[dict, dict]:
@@ -104,25 +85,6 @@ def build(name: str, sizes: list[int], threads: int, folder: Path) -> tuple[dict
     return row, runners
 
 
-def time_interleaved(runners: list[dict], warmup: int, runs: int) -> list[dict[str, list[float]]]:
-    """Time every runner of every model, one run each per round, so that drift in machine load hits all alike."""
-    times = [{key: [] for key in model} for model in runners]
-    with torch.inference_mode():
-        for model in runners:
-            for run in model.values():
-                for _ in range(warmup):
-                    run()
-        for round_ in range(runs):
-            for model, model_times in zip(runners, times):
-                for key, run in model.items():
-                    start = time.perf_counter()
-                    run()
-                    model_times[key].append((time.perf_counter() - start) * 1000)
-            if (round_ + 1) % 10 == 0:
-                print(f"    timed round {round_ + 1}/{runs}", flush=True)
-    return times
-
-
 def add_ratios(rows: list[dict], sizes: list[int]) -> None:
     by_name = {row["model"]: row for row in rows}
     for reference in ("yolo11n", "yolo26n"):
@@ -135,21 +97,6 @@ def add_ratios(rows: list[dict], sizes: list[int]) -> None:
                 *(f"{k}_ms_{s}" for k in ("torch", "torchcl", "ort") for s in sizes),
             ):
                 row[f"{metric}/{reference}"] = row[metric] / by_name[reference][metric]
-
-
-def machine(threads: int) -> str:
-    import onnxruntime
-    import ultralytics
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return (
-        f"{cpu}, {threads} threads; Python {platform.python_version()}, torch {torch.__version__}, "
-        f"onnxruntime {onnxruntime.__version__}, ultralytics {ultralytics.__version__}"
-    )
 
 
 def markdown(rows: list[dict], sizes: list[int], about: str) -> str:

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import machine, ort_options, random_weights_yaml, summary, time_interleaved
+from bench import random_weights_yaml
+from ultralytics_light.timing import machine, ort_options, summary, time_interleaved
 
 FORMATS = (("onnx", None), ("onnx", 8), ("openvino", None), ("openvino", 8))
 

@@ -1,0 +1,101 @@
+"""`python -m ultralytics_light bench-accuracy`: trains, validates, times and reports; resumes instead of retraining.
+
+Tiny models, two tiny epochs on the rectangles set: no mAP or time is asserted, only what the user gets.
+"""
+
+from __future__ import annotations
+
+import csv
+import signal
+import sys
+import time
+from pathlib import Path
+
+from offline import offline_torch_home
+
+MODELS = "yolo11n-lite-shufflenetv2.yaml,yolo11n-lite-mnasnet.yaml,yolo11n.yaml"
+
+
+KILLED_IN_TWINS_SECOND_EPOCH = """
+import sys, time
+from pathlib import Path
+from ultralytics.utils.callbacks.base import default_callbacks
+from ultralytics_light.accuracy import main
+
+def slow_second_epoch_of_twin(trainer):  # gives the test time to kill the from-scratch twin in its epoch 2
+    if trainer.epoch == 1 and "scratch" in Path(trainer.save_dir).name:
+        Path(sys.argv[1]).touch()
+        time.sleep(0.5)
+
+default_callbacks["on_train_batch_end"].append(slow_second_epoch_of_twin)
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def results_epochs(run_dir: Path) -> list[str]:
+    return [line.split(",")[0].strip() for line in (run_dir / "results.csv").read_text().splitlines()[1:]]
+
+
+def test_bench_accuracy_reports_every_model_and_resumes(run_fresh, detect_dataset, tmp_path, monkeypatch):
+    from conftest import start_fresh
+
+    # ImageNet file at hand for ShuffleNetV2 only: MNASNet must say it trains from scratch, and no download happens
+    monkeypatch.setenv("TORCH_HOME", str(offline_torch_home(tmp_path / "torch_home", ["shufflenet_v2_x0_5"])))
+    project, readme, marker = tmp_path / "runs", tmp_path / "README.md", tmp_path / "in-epoch-2"
+    readme.write_text("before\n<!-- accuracy:start -->\nold\n<!-- accuracy:end -->\nafter\n")
+    args = (
+        f"data={detect_dataset}", f"models={MODELS}", "epochs=2", "imgsz=64", "batch=4", "workers=0", "runs=2",
+        "warmup=1", "threads=1", f"project={project}", f"readme={readme}",
+    )  # fmt: skip
+    process = start_fresh([sys.executable, "-c", KILLED_IN_TWINS_SECOND_EPOCH, str(marker), *args], tmp_path)
+    deadline = time.time() + 300
+    while not marker.exists() and process.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    assert marker.exists(), process.communicate()[1][-3000:]
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=60)
+    pretrained_run = project / "yolo11n-lite-shufflenetv2-seed0"
+    twin_run = project / "yolo11n-lite-shufflenetv2-scratch-seed0"
+    assert (pretrained_run / "result.json").is_file() and not (twin_run / "result.json").exists()
+    assert results_epochs(twin_run) == ["1"]
+    kept = pretrained_run / "weights" / "best.pt"
+    kept_mtime = kept.stat().st_mtime_ns
+
+    result = run_fresh(sys.executable, "-m", "ultralytics_light", "bench-accuracy", *args)
+    assert "recipe: epochs=2 imgsz=64 batch=4 optimizer=SGD lr0=0.01 val=False plots=False workers=0" in result.stdout
+    assert "yolo11n-lite-mnasnet: no ImageNet weights here, so it trains from scratch" in result.stdout
+    for line in (
+        "[1/4] yolo11n-lite-shufflenetv2, seed 0, backbone from ImageNet\n    finished earlier",
+        "[2/4] yolo11n-lite-shufflenetv2 (scratch), seed 0, backbone from scratch\n    resuming from "
+        f"{twin_run / 'weights' / 'last.pt'}",
+        "[3/4] yolo11n-lite-mnasnet, seed 0, backbone from scratch (no ImageNet file)",
+        "[4/4] yolo11n, seed 0, backbone from scratch",
+    ):
+        assert line in result.stdout
+    assert kept.stat().st_mtime_ns == kept_mtime  # not retrained
+    assert results_epochs(twin_run) == ["1", "2"]  # every epoch exactly once
+    with open(project / "accuracy.csv") as f:
+        rows = {row["model"]: row for row in csv.DictReader(f)}
+    assert rows.keys() == {
+        "yolo11n-lite-shufflenetv2", "yolo11n-lite-shufflenetv2 (scratch)", "yolo11n-lite-mnasnet", "yolo11n"
+    }  # fmt: skip
+    shufflenet, twin = rows["yolo11n-lite-shufflenetv2"], rows["yolo11n-lite-shufflenetv2 (scratch)"]
+    assert (shufflenet["init"], twin["init"]) == ("ImageNet", "scratch")
+    assert shufflenet["params_M"] == twin["params_M"] and shufflenet["ort_ms"] == twin["ort_ms"]  # one architecture
+    assert float(rows["yolo11n"]["ort_vs_yolo11n"]) == 1.0
+    assert all(0 <= float(row["map50_95"]) <= float(row["map50"]) <= 1 for row in rows.values())
+    assert any(row["pareto"] == "True" for row in rows.values())
+    assert (project / "accuracy.png").read_bytes()[:4] == b"\x89PNG"
+    table = readme.read_text()
+    assert "old" not in table and "| yolo11n-lite-mnasnet | scratch (no ImageNet file) |" in table
+
+    # The project holds a 2-epoch recipe: a 3-epoch one must not mix with it
+    refused = run_fresh(sys.executable, "-m", "ultralytics_light", "bench-accuracy", *args, "epochs=3", check=False)
+    assert refused.returncode == 2
+    assert "holds a run of another recipe or dataset" in refused.stderr and "Pass another project=" in refused.stderr
+
+
+def test_bench_accuracy_needs_data(run_fresh):
+    result = run_fresh(sys.executable, "-m", "ultralytics_light", "bench-accuracy", "epochs=1", check=False)
+    assert result.returncode == 2
+    assert "data= is required" in result.stderr and "usage: python -m ultralytics_light bench-accuracy" in result.stderr

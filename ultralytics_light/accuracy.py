@@ -1,0 +1,371 @@
+"""`python -m ultralytics_light bench-accuracy`: which model to pick, measured on your own data.
+
+Every model is trained under one recipe (printed at the start; every key overridable, and any other `yolo train`
+argument passed through) on the train split of `data`, validated with `yolo val` on its val split, which it never
+trains on, and timed as `make bench` times models: its ONNX export in ONNX Runtime on the CPU, batch 1, interleaved
+with the others. A model whose backbone has its ImageNet file at hand also trains from scratch (weights null), so what
+pretraining buys is a column; one without the file trains from scratch only, and the table says so.
+
+Writes accuracy.md, accuracy.csv and accuracy.png (mAP50-95 against latency, the Pareto front marked) in `out`. A run
+that stops part-way resumes: finished models are read back, a half-trained one resumes from its last.pt. Training
+uses the GPU when there is one (Ultralytics' own device choice); latency is always CPU latency.
+
+    python -m ultralytics_light bench-accuracy data=my_data.yaml
+    python -m ultralytics_light bench-accuracy data=my_data.yaml models=yolo11n-lite-mobilenetv2.yaml,yolo11n.yaml \\
+        epochs=60 seeds=0,1,2 freeze=3
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+STOCK = ("yolo11n.yaml", "yolo26n.yaml")
+# val=False: no per-epoch validation, so best.pt is the last epoch's weights, not a pick made on the held-out split
+RECIPE = {"epochs": 40, "imgsz": 320, "batch": 16, "optimizer": "SGD", "lr0": 0.01, "val": False, "plots": False}
+OPTIONS = {  # ours, not yolo train's
+    "data": None,
+    "models": None,
+    "seeds": "0",
+    "scratch": True,
+    "project": "runs/bench-accuracy",
+    "out": None,
+    "threads": 2,
+    "runs": 30,
+    "warmup": 10,
+    "readme": None,
+}
+README_START, README_END = "<!-- accuracy:start -->", "<!-- accuracy:end -->"
+USAGE = (
+    "usage: python -m ultralytics_light bench-accuracy data=DATA.yaml [models=A.yaml,B.yaml] [seeds=0,1] "
+    "[KEY=VALUE ...]"
+)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One training run of the benchmark.
+
+    Args:
+        model: What YOLO() is given: a YAML name or path.
+        label: How the table names the model, e.g. 'yolo11n-lite-mobilenetv2 (scratch)'.
+        init: 'ImageNet', 'scratch', or why it is scratch.
+        seed: Training seed.
+        folder: The run's Ultralytics save directory.
+    """
+
+    model: str
+    label: str
+    init: str
+    seed: int
+    folder: Path
+
+
+def default_models() -> list[str]:
+    """The lite head of every shipped detect family at scale n, then stock yolo11n and yolo26n."""
+    from ultralytics_light.cfg import model_names
+
+    lite = [name for name in model_names() if name.startswith("yolo11-lite-")]
+    return [name.replace("-", "n-", 1) for name in lite] + list(STOCK)
+
+
+def parse(argv: list[str]) -> tuple[dict, dict]:
+    """`key=value` arguments -> (our options, the recipe for yolo train)."""
+    from ultralytics.cfg import smart_value
+
+    options, recipe = dict(OPTIONS), dict(RECIPE)
+    for arg in argv:
+        key, sep, value = arg.partition("=")
+        if not sep or not key:
+            raise ValueError(f"arguments are KEY=VALUE, got {arg!r}.\n{USAGE}")
+        (options if key in OPTIONS else recipe)[key] = value if key in ("models", "seeds") else smart_value(value)
+    if not options["data"]:
+        raise ValueError(f"data= is required: the dataset YAML whose val split the models never train on.\n{USAGE}")
+    options["models"] = str(options["models"]).split(",") if options["models"] else default_models()
+    options["seeds"] = [int(seed) for seed in str(options["seeds"]).split(",")]
+    options["project"] = Path(options["project"]).resolve()
+    options["out"] = Path(options["out"]).resolve() if options["out"] else options["project"]
+    return options, recipe
+
+
+def without_pretrained(yaml: dict) -> dict:
+    """A copy of a model YAML dict with weights null in its backbone rows (equal to it if none asks for any)."""
+    from ultralytics_light.patches.checkpoint_rebuild import drop_pretrained
+
+    yaml = json.loads(json.dumps(yaml))
+    drop_pretrained(yaml)
+    return yaml
+
+
+def save_yaml(name: str, yaml: dict, folder: Path) -> str:
+    """Write a model YAML dict as `folder`/yaml/`name`; its path."""
+    from ultralytics.utils import YAML
+
+    path = folder / "yaml" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    YAML.save(path, yaml)
+    return str(path)
+
+
+def imagenet_missing(name: str) -> str | None:
+    """Why `name` cannot start from ImageNet weights here (the file is neither cached nor downloadable), else None."""
+    from ultralytics import YOLO
+
+    from ultralytics_light.weights import WeightsNotAvailableError
+
+    try:
+        YOLO(name)
+    except WeightsNotAvailableError as error:
+        return str(error).splitlines()[0]
+    return None
+
+
+def plan(models: list[str], seeds: list[int], twins: bool, project: Path) -> list[Run]:
+    """Every run, in order: each model (and its from-scratch twin) at each seed."""
+    from ultralytics.utils import YAML
+
+    from ultralytics_light.cfg import find_model_yaml
+
+    runs = []
+    for name in models:
+        label = Path(name).stem
+        source = find_model_yaml(name) or (Path(name) if Path(name).suffix == ".yaml" else None)
+        yaml = YAML.load(source) if source is not None and source.is_file() else {}
+        variants = [(name, label, "scratch")]
+        scratch = without_pretrained(yaml)
+        if scratch != yaml:
+            scratch_path = save_yaml(f"{label}-scratch.yaml", scratch, project)
+            missing = imagenet_missing(name)
+            if missing:
+                print(f"{label}: no ImageNet weights here, so it trains from scratch ({missing})")
+                variants = [(scratch_path, label, "scratch (no ImageNet file)")]
+            else:
+                variants = [(name, label, "ImageNet")]
+                if twins:
+                    variants.append((scratch_path, f"{label} (scratch)", "scratch"))
+        for model, variant_label, init in variants:
+            for seed in seeds:
+                folder = project / f"{variant_label.replace(' (scratch)', '-scratch')}-seed{seed}"
+                runs.append(Run(model, variant_label, init, seed, folder))
+    return runs
+
+
+def finished(last: Path) -> bool:
+    """Whether a last.pt is from a run that ended (Ultralytics strips it, setting its epoch to -1)."""
+    import torch
+
+    return torch.load(last, map_location="cpu", weights_only=False).get("epoch", -1) == -1
+
+
+def train_and_validate(run: Run, data: str, recipe: dict) -> dict:
+    """Train one run (or resume it, or read it back when done) and validate its best.pt on the val split."""
+    from ultralytics import YOLO
+
+    done = run.folder / "result.json"
+    if done.is_file():
+        result = json.loads(done.read_text())
+        if result["recipe"] != recipe or result["data"] != data:
+            raise ValueError(
+                f"{run.folder} holds a run of another recipe or dataset ({result['recipe']}, data={result['data']}). "
+                f"Pass another project= for this one, or delete {run.folder.parent} to start over."
+            )
+        print(f"    finished earlier: mAP50 {result['map50']:.3f}, mAP50-95 {result['map50_95']:.3f}")
+        return result
+    last = run.folder / "weights" / "last.pt"
+    if last.is_file() and not finished(last):
+        print(f"    resuming from {last}")
+        YOLO(last).train(resume=True)
+    elif not last.is_file():
+        train_args = dict(recipe, data=data, seed=run.seed, project=str(run.folder.parent), name=run.folder.name)
+        YOLO(run.model).train(**train_args, exist_ok=True)
+    best = run.folder / "weights" / "best.pt"
+    model = YOLO(best)
+    metrics = model.val(
+        data=data, split="val", imgsz=recipe["imgsz"], batch=recipe["batch"], plots=False,
+        project=str(run.folder), name="val", exist_ok=True,
+    )  # fmt: skip
+    result = {
+        "label": run.label,
+        "init": run.init,
+        "seed": run.seed,
+        "map50": float(metrics.box.map50),
+        "map50_95": float(metrics.box.map),
+        "params_M": sum(p.numel() for p in model.model.parameters()) / 1e6,
+        "best": str(best),
+        "recipe": recipe,
+        "data": data,
+    }
+    done.write_text(json.dumps(result, indent=1))
+    return result
+
+
+def time_models(results: list[dict], imgsz: int, threads: int, warmup: int, runs: int) -> dict[str, tuple]:
+    """ONNX Runtime latency (median, IQR in ms) at `imgsz` of each architecture, all timed interleaved."""
+    import numpy as np
+    import onnxruntime as ort
+    from ultralytics import YOLO
+
+    from ultralytics_light.timing import ort_options, summary, time_interleaved
+
+    architectures = {}  # a model and its from-scratch twin share one architecture, so one timing
+    for result in results:
+        architectures.setdefault(result["label"].removesuffix(" (scratch)"), result["best"])
+    runners = []
+    for name, best in architectures.items():
+        print(f"    exporting {name} to ONNX at {imgsz}", flush=True)
+        onnx = YOLO(best).export(format="onnx", imgsz=imgsz, device="cpu")
+        session = ort.InferenceSession(onnx, ort_options(threads), providers=["CPUExecutionProvider"])
+        feed = {session.get_inputs()[0].name: np.random.rand(1, 3, imgsz, imgsz).astype(np.float32)}
+        runners.append({"ort": lambda session=session, feed=feed: session.run(None, feed)})
+    times = time_interleaved(runners, warmup, runs)
+    return {name: summary(t["ort"]) for name, t in zip(architectures, times)}
+
+
+def summarize(results: list[dict], latency: dict[str, tuple]) -> list[dict]:
+    """One row per model label: mean over seeds, seed spread, latency, pretraining gain, Pareto front."""
+    rows = {}
+    for result in results:
+        rows.setdefault(result["label"], []).append(result)
+    table = []
+    for label, seeds in rows.items():
+        architecture = label.removesuffix(" (scratch)")
+        ms, iqr = latency[architecture]
+        row = {
+            "model": label,
+            "init": seeds[0]["init"],
+            "params_M": seeds[0]["params_M"],
+            "seeds": len(seeds),
+            "ort_ms": ms,
+            "ort_iqr": iqr,
+        }
+        for metric in ("map50", "map50_95"):
+            values = [s[metric] for s in seeds]
+            row[metric], row[f"{metric}_spread"] = sum(values) / len(values), max(values) - min(values)
+        table.append(row)
+    by_label = {row["model"]: row for row in table}
+    for row in table:
+        twin = by_label.get(f"{row['model']} (scratch)")
+        if row["init"] == "ImageNet" and twin and twin["map50"] > 0:
+            row["pretraining_gain"] = row["map50"] / twin["map50"]
+        row["pareto"] = not any(
+            other["ort_ms"] <= row["ort_ms"]
+            and other["map50_95"] >= row["map50_95"]
+            and (other["ort_ms"], other["map50_95"]) != (row["ort_ms"], row["map50_95"])
+            for other in table
+        )
+    reference = by_label.get("yolo11n")
+    for row in table:
+        if reference:
+            row["ort_vs_yolo11n"] = row["ort_ms"] / reference["ort_ms"]
+    return sorted(table, key=lambda row: row["ort_ms"])
+
+
+def markdown(table: list[dict], about: str) -> str:
+    lines = [
+        about,
+        "",
+        "| model | backbone start | params (M) | mAP50 | mAP50-95 | ORT ms | ÷ yolo11n | pretraining gain (mAP50) "
+        "| Pareto |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+
+    def spread(row: dict, metric: str) -> str:
+        value = f"{row[metric]:.3f}"
+        return value + (f" (± {row[f'{metric}_spread'] / 2:.3f})" if row["seeds"] > 1 else "")
+
+    for row in table:
+        gain = f"{row['pretraining_gain']:.1f}×" if "pretraining_gain" in row else ""
+        vs_yolo11n = f"{row['ort_vs_yolo11n']:.2f}" if "ort_vs_yolo11n" in row else ""
+        lines.append(
+            f"| {row['model']} | {row['init']} | {row['params_M']:.2f} | {spread(row, 'map50')} | "
+            f"{spread(row, 'map50_95')} | {row['ort_ms']:.1f} ± {row['ort_iqr']:.1f} | "
+            f"{vs_yolo11n} | {gain} | {'★' if row['pareto'] else ''} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def plot(table: list[dict], imgsz: int, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for row in table:
+        ax.errorbar(
+            row["ort_ms"], row["map50_95"], yerr=row["map50_95_spread"] / 2, fmt="*" if row["pareto"] else "o",
+            color="C1" if row["pareto"] else ("grey" if row["init"] != "ImageNet" else "C0"), capsize=2,
+        )  # fmt: skip
+        ax.annotate(
+            row["model"], (row["ort_ms"], row["map50_95"]), fontsize=7, xytext=(3, 3), textcoords="offset points"
+        )
+    front = [row for row in table if row["pareto"]]
+    ax.step([r["ort_ms"] for r in front], [r["map50_95"] for r in front], where="post", color="C1", alpha=0.5)
+    ax.set_xlabel(f"ONNX Runtime CPU latency at {imgsz} (ms, median)")
+    ax.set_ylabel("mAP50-95 on the held-out val split")
+    ax.set_title("Pareto front (stars): nothing else is both faster and more accurate")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def update_readme(readme: Path, start: str, end: str, text: str) -> None:
+    """Replace what lies between two marker lines of a README."""
+    content = readme.read_text()
+    head, tail = content.index(start) + len(start), content.index(end)
+    readme.write_text(content[:head] + "\n" + text + content[tail:])
+
+
+def main(argv: list[str]) -> int:
+    try:
+        return benchmark(*parse(argv))
+    except ValueError as error:  # a bad argument, a model YAML we refuse, a project of another recipe
+        print(error, file=sys.stderr)
+        return 2
+
+
+def benchmark(options: dict, recipe: dict) -> int:
+    """Train, validate and time every model; write the reports."""
+    import torch
+
+    from ultralytics_light.timing import machine
+
+    data = str(options["data"])
+    project, out = options["project"], options["out"]
+    project.mkdir(parents=True, exist_ok=True)
+    shown = " ".join(f"{k}={v}" for k, v in recipe.items())
+    print(f"recipe: {shown} seeds={','.join(map(str, options['seeds']))}")
+    print(f"data: {data}; runs in {project}")
+    runs = plan(options["models"], options["seeds"], options["scratch"], project)
+    results = []
+    for k, run in enumerate(runs, 1):
+        print(f"[{k}/{len(runs)}] {run.label}, seed {run.seed}, backbone from {run.init}", flush=True)
+        results.append(train_and_validate(run, data, recipe))
+    torch.set_num_threads(options["threads"])
+    print(f"timing {len(runs)} runs' architectures in ONNX Runtime at {recipe['imgsz']}", flush=True)
+    latency = time_models(results, recipe["imgsz"], options["threads"], options["warmup"], options["runs"])
+    table = summarize(results, latency)
+    device = "GPU" if torch.cuda.is_available() else "CPU"
+    about = (
+        f"Trained on the {device} of this machine, on the train split of `{data}`, validated on its val split; "
+        f"recipe: {shown}, seeds {options['seeds']} (± is half the seed-to-seed range). Latency: ONNX Runtime on "
+        f"{machine(options['threads'])}, batch 1, {recipe['imgsz']} px, median ± IQR of {options['runs']} "
+        f"interleaved runs."
+    )
+    text = markdown(table, about)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "accuracy.md").write_text("# Accuracy against latency\n\n" + text)
+    with open(out / "accuracy.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for row in table for k in row)))
+        writer.writeheader()
+        writer.writerows(table)
+    plot(table, recipe["imgsz"], out / "accuracy.png")
+    if options["readme"]:
+        update_readme(Path(options["readme"]), README_START, README_END, text)
+    print(text)
+    print(f"wrote {out / 'accuracy.md'}, {out / 'accuracy.csv'}, {out / 'accuracy.png'}")
+    return 0
