@@ -1,10 +1,11 @@
 """INT8 against float32, through Ultralytics' own exporter (`quantize=8`): latency and, given a checkpoint, mAP.
 
 Latency: each model (a YAML, built with random backbone weights as `bench.py` does, or a checkpoint) is exported at
-`--imgsz` to ONNX and OpenVINO, float32 and INT8 (calibrated on `--data`), and the four are timed interleaved (batch 1,
-`--threads` threads; ONNX Runtime without thread spinning, OpenVINO with float32 pinned for whatever stays float).
+`--imgsz` to ONNX, OpenVINO and LiteRT (TFLite), float32 and INT8 (calibrated on `--data`), and the six are timed
+interleaved (batch 1, `--threads` threads; ONNX Runtime without thread spinning, OpenVINO with float32 pinned for
+whatever stays float, LiteRT's interpreter with its default XNNPACK delegate).
 
-Accuracy (`--val`): each checkpoint's four exports are validated with `yolo val` on `--data`'s val split, calibrated
+Accuracy (`--val`): each checkpoint's six exports are validated with `yolo val` on `--data`'s val split, calibrated
 on its train split, so the validation images stay held out.
 
     python bench/int8.py --models yolo11n-lite-mobilenetv2.yaml yolo11n.yaml --data coco8.yaml
@@ -26,11 +27,12 @@ import numpy as np
 from bench import random_weights_yaml
 from ultralytics_light.timing import machine, ort_options, summary, time_interleaved
 
-FORMATS = (("onnx", None), ("onnx", 8), ("openvino", None), ("openvino", 8))
+FORMATS = (("onnx", None), ("onnx", 8), ("openvino", None), ("openvino", 8), ("litert", None), ("litert", 8))
+SUFFIXES = {"onnx": ".onnx", "openvino": "_openvino_model", "litert": ".tflite"}  # as AutoBackend recognizes them
 
 
-def export_four(model: str, imgsz: int, data: str, folder: Path, split: str) -> dict[str, Path]:
-    """{'onnx fp32': path, 'onnx int8': …, 'openvino fp32': …, 'openvino int8': …}, each moved into `folder`."""
+def export_all(model: str, imgsz: int, data: str, folder: Path, split: str) -> dict[str, Path]:
+    """{'onnx fp32': path, 'onnx int8': …, 'openvino fp32': …, …, 'litert int8': …}, each moved into `folder`."""
     from ultralytics import YOLO
 
     source = model if model.endswith(".pt") else random_weights_yaml(model, folder)
@@ -40,8 +42,8 @@ def export_four(model: str, imgsz: int, data: str, folder: Path, split: str) -> 
         path = Path(YOLO(source).export(format=fmt, imgsz=imgsz, **kwargs))
         precision = "int8" if quantize else "fp32"
         # The INT8 ONNX export deletes the float32 file it quantized, and exports share names: keep each apart, named
-        # as Ultralytics' AutoBackend recognizes them (`*.onnx`, `*_openvino_model`).
-        name = f"{Path(model).stem}_{precision}" + (".onnx" if fmt == "onnx" else "_openvino_model")
+        # as Ultralytics' AutoBackend recognizes them.
+        name = f"{Path(model).stem}_{precision}{SUFFIXES[fmt]}"
         exports[f"{fmt} {precision}"] = folder / name
         shutil.move(path, folder / name)
     return exports
@@ -56,6 +58,18 @@ def runner(path: Path, imgsz: int, threads: int) -> Callable[[], object]:
         session = ort.InferenceSession(str(path), ort_options(threads), providers=["CPUExecutionProvider"])
         feed = {session.get_inputs()[0].name: x}
         return lambda: session.run(None, feed)
+    if path.suffix == ".tflite":
+        from ai_edge_litert.interpreter import Interpreter
+
+        interpreter = Interpreter(model_path=str(path), num_threads=threads)
+        interpreter.allocate_tensors()
+        index = interpreter.get_input_details()[0]["index"]
+
+        def invoke() -> None:
+            interpreter.set_tensor(index, x)
+            interpreter.invoke()
+
+        return invoke
     import openvino as ov
 
     config = {"INFERENCE_NUM_THREADS": threads, "INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"}
@@ -94,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as folder, contextlib.chdir(folder):
         for model in args.models:
             model = str(Path(model).resolve()) if model.endswith(".pt") else model
-            exports = export_four(model, args.imgsz, data, Path(folder), "train" if args.val else "val")
+            exports = export_all(model, args.imgsz, data, Path(folder), "train" if args.val else "val")
             runners = {key: runner(path, args.imgsz, args.threads) for key, path in exports.items()}
             times = time_interleaved([runners], args.warmup, args.runs)[0]
             for key, path in exports.items():

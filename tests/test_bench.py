@@ -36,7 +36,7 @@ def test_bench_writes_results_for_one_tiny_model(run_fresh, tmp_path):
 
 
 @pytest.mark.parametrize("trained", ["yolo11n-lite-shufflenetv2.yaml"], indirect=True)
-def test_int8_bench_times_and_validates_the_four_exports_of_a_checkpoint(trained, detect_dataset, run_fresh, tmp_path):
+def test_int8_bench_times_and_validates_every_export_of_a_checkpoint(trained, detect_dataset, run_fresh, tmp_path):
     _, best = trained
     out = tmp_path / "int8.md"
     run_fresh(
@@ -44,7 +44,8 @@ def test_int8_bench_times_and_validates_the_four_exports_of_a_checkpoint(trained
         "--imgsz", "64", "--runs", "2", "--warmup", "1", "--val", "--out", str(out),
     )  # fmt: skip
     rows = [line.strip("| ").split(" | ") for line in out.read_text().splitlines() if line.startswith("| best |")]
-    assert [row[1] for row in rows] == ["onnx fp32", "onnx int8", "openvino fp32", "openvino int8"]
+    formats = ("onnx", "openvino", "litert")
+    assert [row[1] for row in rows] == [f"{fmt} {precision}" for fmt in formats for precision in ("fp32", "int8")]
     for _, fmt, latency, ratio, map50, map50_95 in rows:
         assert float(latency.split(" ± ")[0]) > 0
         assert fmt.endswith("int8") or ratio == "1.00"

@@ -109,11 +109,13 @@ def test_fuse_folds_every_batchnorm_and_keeps_the_output(trained, bus_jpg):
     torch.testing.assert_close(ours, expected, rtol=0, atol=1e-4)
 
 
-def test_onnx_torchscript_openvino_export_match_pytorch(trained, bus_jpg, run_fresh, tmp_path):
+def test_exports_match_pytorch(trained, bus_jpg, run_fresh, tmp_path):
     import onnxruntime as ort
 
     model_name, best = trained
-    formats = ["onnx", "torchscript", "openvino"] + (["ncnn"] if "lite-shufflenet" in model_name else [])
+    # The families added after the first two share their rows' code: ONNX (the format their bench times) suffices.
+    first_two = "mobilenetv2" in model_name or "shufflenetv2" in model_name
+    formats = ["onnx"] + ["torchscript", "openvino"] * first_two + ["ncnn"] * ("lite-shufflenet" in model_name)
     best, x, out = export_varied(best, bus_jpg, run_fresh, tmp_path, EXPORT_ALL, *formats)
     assert out.count("exported") == len(formats)
 
@@ -127,19 +129,20 @@ def test_onnx_torchscript_openvino_export_match_pytorch(trained, bus_jpg, run_fr
     ours = torch.from_numpy(session.run(None, {session.get_inputs()[0].name: x.numpy()})[0])
     assert_same_detections(ours, expected, score_atol=1e-3)
 
-    scripted = torch.jit.load(str(best.with_suffix(".torchscript")))
-    with torch.no_grad():
-        assert_same_detections(scripted(x), expected, score_atol=1e-4)
+    if first_two:
+        scripted = torch.jit.load(str(best.with_suffix(".torchscript")))
+        with torch.no_grad():
+            assert_same_detections(scripted(x), expected, score_atol=1e-4)
 
-    import openvino as ov
+        import openvino as ov
 
-    # Exactness with float32 pinned: OpenVINO's CPU default is bf16 where the CPU has it (avx512_bf16, AMX).
-    xml = str(best.parent / f"{best.stem}_openvino_model" / f"{best.stem}.xml")
-    compiled = ov.Core().compile_model(xml, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
-    assert_same_detections(torch.from_numpy(compiled(x.numpy())[0]), expected, score_atol=1e-3)
-    # What users get by default, f32 or bf16 by CPU: bf16 moves boxes ~0.15 px at 64 px and scores ~6e-3 here.
-    compiled = ov.Core().compile_model(xml, "CPU")
-    assert_close_predictions(torch.from_numpy(compiled(x.numpy())[0]), expected, box_atol=1.0, score_atol=1e-2)
+        # Exactness with float32 pinned: OpenVINO's CPU default is bf16 where the CPU has it (avx512_bf16, AMX).
+        xml = str(best.parent / f"{best.stem}_openvino_model" / f"{best.stem}.xml")
+        compiled = ov.Core().compile_model(xml, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+        assert_same_detections(torch.from_numpy(compiled(x.numpy())[0]), expected, score_atol=1e-3)
+        # What users get by default, f32 or bf16 by CPU: bf16 moves boxes ~0.15 px at 64 px and scores ~6e-3 here.
+        compiled = ov.Core().compile_model(xml, "CPU")
+        assert_close_predictions(torch.from_numpy(compiled(x.numpy())[0]), expected, box_atol=1.0, score_atol=1e-2)
 
     for exported in [best.with_suffix(".onnx")] + (
         [best.parent / f"{best.stem}_ncnn_model"] if "ncnn" in formats else []
