@@ -23,10 +23,10 @@ from pathlib import Path
 
 import torch
 
+from ultralytics_light.report import replace_section
 from ultralytics_light.timing import machine, ort_options, summary, time_interleaved
 
 REFERENCES = ("yolov5n.yaml", "yolo11n.yaml", "yolo26n.yaml")
-README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 
 def shipped_models() -> list[str]:
@@ -148,12 +148,6 @@ def plot(rows: list[dict], size: int, path: Path) -> None:
     plt.close(fig)
 
 
-def update_readme(readme: Path, table: str) -> None:
-    text = readme.read_text()
-    start, end = text.index(README_START) + len(README_START), text.index(README_END)
-    readme.write_text(text[:start] + "\n" + table + text[end:])
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
@@ -196,7 +190,7 @@ def main(argv: list[str] | None = None) -> None:
     (args.out / "results.md").write_text("# Benchmark\n\n" + table)
     plot(rows, max(args.sizes), args.out / "latency_vs_params.png")
     if args.readme:
-        update_readme(args.readme, table)
+        replace_section(args.readme, "bench", table)
     print(table)
     print(f"wrote {args.out / 'results.md'}, {args.out / 'results.csv'}, {args.out / 'latency_vs_params.png'}")
 

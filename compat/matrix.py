@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))  # the offline helpers the tests use
 
 from offline import fresh_command, offline_torch_home, rectangles_dataset  # noqa: E402
+
+from ultralytics_light.report import replace_section  # noqa: E402
 
 # The supported range's ends, both sides of each change in Ultralytics' internals that our patches depend on (reg_max
 # in 8.4.0, restricted loading in 8.4.67, its allow-list a dict from 8.4.126), and releases spread between. The ends
@@ -191,13 +192,6 @@ def environment() -> str:
     return f"Python {platform.python_version()}, {packages}, ultralytics-light {version('ultralytics-light')}"
 
 
-def replace_between(text: str, marker: str, content: str) -> str:
-    pattern = re.compile(rf"(<!-- {marker}:start -->\n).*?(<!-- {marker}:end -->)", re.S)
-    if not pattern.search(text):
-        raise SystemExit(f"no <!-- {marker}:start --> ... <!-- {marker}:end --> markers to replace")
-    return pattern.sub(lambda m: m.group(1) + content + "\n" + m.group(2), text)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--releases", nargs="+", default=[*OUT_OF_RANGE, *IN_RANGE])
@@ -236,7 +230,7 @@ def main() -> int:
             f"# Compatibility matrix\n\nWritten by `make test-compat` (compat/matrix.py).\n\n{summary}\n"
         )
         if args.readme:
-            args.readme.write_text(replace_between(args.readme.read_text(), "compat", summary))
+            replace_section(args.readme, "compat", summary)
     return 1 if any(passed is False for results in rows.values() for passed, _ in results.values()) else 0
 
 

@@ -38,7 +38,6 @@ OPTIONS = {  # ours, not yolo train's
     "warmup": 10,
     "readme": None,
 }
-README_START, README_END = "<!-- accuracy:start -->", "<!-- accuracy:end -->"
 USAGE = (
     "usage: python -m ultralytics_light bench-accuracy data=DATA.yaml [models=A.yaml,B.yaml] [seeds=0,1] "
     "[KEY=VALUE ...]"
@@ -313,13 +312,6 @@ def plot(table: list[dict], imgsz: int, path: Path) -> None:
     plt.close(fig)
 
 
-def update_readme(readme: Path, start: str, end: str, text: str) -> None:
-    """Replace what lies between two marker lines of a README."""
-    content = readme.read_text()
-    head, tail = content.index(start) + len(start), content.index(end)
-    readme.write_text(content[:head] + "\n" + text + content[tail:])
-
-
 def main(argv: list[str]) -> int:
     try:
         return benchmark(*parse(argv))
@@ -332,6 +324,7 @@ def benchmark(options: dict, recipe: dict) -> int:
     """Train, validate and time every model; write the reports."""
     import torch
 
+    from ultralytics_light.report import replace_section
     from ultralytics_light.timing import machine
 
     data = str(options["data"])
@@ -365,7 +358,7 @@ def benchmark(options: dict, recipe: dict) -> int:
         writer.writerows(table)
     plot(table, recipe["imgsz"], out / "accuracy.png")
     if options["readme"]:
-        update_readme(Path(options["readme"]), README_START, README_END, text)
+        replace_section(Path(options["readme"]), "accuracy", text)
     print(text)
     print(f"wrote {out / 'accuracy.md'}, {out / 'accuracy.csv'}, {out / 'accuracy.png'}")
     return 0
