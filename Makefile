@@ -1,7 +1,8 @@
 PYTHON ?= python3
 PIP := $(PYTHON) -m pip
+COCO128 ?= ../shared/datasets/coco128
 
-.PHONY: install reinstall test test-compat bench
+.PHONY: install reinstall test test-compat bench bench-accuracy bench-recipes bench-edge
 
 # Everything the tests need, with torch/torchvision/ultralytics pinned to the tested releases.
 install:
@@ -25,3 +26,21 @@ test-compat: reinstall
 # README's model table. Several minutes; keep the machine otherwise idle.
 bench: reinstall
 	$(PYTHON) bench/bench.py --readme README.md
+
+# Not a test: which model to pick. Trains every shipped detect family (lite head, n) and stock yolo11n/yolo26n on
+# COCO128's person class (96 train / 32 held-out images), times them as `make bench` does; writes bench/accuracy.*
+# and the README's "Which model?" table. Resumes where it stopped (runs in build/bench-accuracy).
+bench-accuracy: reinstall
+	$(PYTHON) bench/person_split.py $(COCO128) build/person
+	$(PYTHON) -m ultralytics_light bench-accuracy data=build/person/data.yaml project=build/bench-accuracy out=bench \
+		readme=README.md
+
+# Not a test: the fine-tuning recipe trials behind bench-accuracy's recipe; writes bench/recipes.md.
+bench-recipes: reinstall
+	$(PYTHON) bench/person_split.py $(COCO128) build/person
+	$(PYTHON) bench/recipes.py --data build/person/data.yaml
+
+# Not a test: every accuracy figure of the README's "Deploying" section (INT8, QAT, distillation); writes
+# bench/edge.md. Resumes where it stopped (runs in build/edge).
+bench-edge: reinstall
+	$(PYTHON) bench/edge.py --coco128 $(COCO128)

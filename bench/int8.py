@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from bench import random_weights_yaml
+from ultralytics_light.accuracy import checkpoint_label
 from ultralytics_light.timing import machine, ort_options, summary, time_interleaved
 
 FORMATS = (("onnx", None), ("onnx", 8), ("openvino", None), ("openvino", 8), ("litert", None), ("litert", 8))
@@ -115,7 +116,8 @@ def main(argv: list[str] | None = None) -> None:
                 median, iqr = summary(times[key])
                 fmt = key.split()[0]
                 ratio = median / statistics.median(times[f"{fmt} fp32"])
-                row = f"| {Path(model).stem} | {key} | {median:.1f} ± {iqr:.1f} | {ratio:.2f} |"
+                name = checkpoint_label(Path(model)) if model.endswith(".pt") else Path(model).stem
+                row = f"| {name} | {key} | {median:.1f} ± {iqr:.1f} | {ratio:.2f} |"
                 if args.val:
                     row += " {:.3f} | {:.3f} |".format(*validate(path, data, args.imgsz))
                 lines.append(row)

@@ -43,7 +43,7 @@ def test_int8_bench_times_and_validates_every_export_of_a_checkpoint(trained, de
         sys.executable, str(BENCH.with_name("int8.py")), "--models", str(best), "--data", str(detect_dataset),
         "--imgsz", "64", "--runs", "2", "--warmup", "1", "--val", "--out", str(out),
     )  # fmt: skip
-    rows = [line.strip("| ").split(" | ") for line in out.read_text().splitlines() if line.startswith("| best |")]
+    rows = [line.strip("| ").split(" | ") for line in out.read_text().splitlines() if line.startswith("| train/best |")]
     formats = ("onnx", "openvino", "litert")
     assert [row[1] for row in rows] == [f"{fmt} {precision}" for fmt in formats for precision in ("fp32", "int8")]
     for _, fmt, latency, ratio, map50, map50_95 in rows:

@@ -51,7 +51,7 @@ class Run:
     Args:
         model: What YOLO() is given: a YAML name or path.
         label: How the table names the model, e.g. 'yolo11n-lite-mobilenetv2 (scratch)'.
-        init: 'ImageNet', 'scratch', or why it is scratch.
+        init: 'ImageNet', 'scratch' (or why it is scratch), or 'checkpoint' (fine-tuned from a .pt).
         seed: Training seed.
         folder: The run's Ultralytics save directory.
     """
@@ -122,6 +122,11 @@ def imagenet_missing(name: str) -> str | None:
     return None
 
 
+def checkpoint_label(path: Path) -> str:
+    """How the table names a checkpoint: its run's folder for Ultralytics' runs/…/NAME/weights/best.pt."""
+    return f"{path.parents[1].name}/{path.stem}" if path.parent.name == "weights" else path.stem
+
+
 def plan(models: list[str], seeds: list[int], twins: bool, project: Path) -> list[Run]:
     """Every run, in order: each model (and its from-scratch twin) at each seed."""
     from ultralytics.utils import YAML
@@ -130,10 +135,10 @@ def plan(models: list[str], seeds: list[int], twins: bool, project: Path) -> lis
 
     runs = []
     for name in models:
-        label = Path(name).stem
+        label = checkpoint_label(Path(name)) if name.endswith(".pt") else Path(name).stem
         source = find_model_yaml(name) or (Path(name) if Path(name).suffix == ".yaml" else None)
         yaml = YAML.load(source) if source is not None and source.is_file() else {}
-        variants = [(name, label, "scratch")]
+        variants = [(name, label, "checkpoint" if name.endswith(".pt") else "scratch")]
         scratch = without_pretrained(yaml)
         if scratch != yaml:
             scratch_path = save_yaml(f"{label}-scratch.yaml", scratch, project)
@@ -147,7 +152,7 @@ def plan(models: list[str], seeds: list[int], twins: bool, project: Path) -> lis
                     variants.append((scratch_path, f"{label} (scratch)", "scratch"))
         for model, variant_label, init in variants:
             for seed in seeds:
-                folder = project / f"{variant_label.replace(' (scratch)', '-scratch')}-seed{seed}"
+                folder = project / f"{variant_label.replace(' (scratch)', '-scratch').replace('/', '-')}-seed{seed}"
                 runs.append(Run(model, variant_label, init, seed, folder))
     return runs
 
