@@ -62,7 +62,7 @@ def test_bench_accuracy_reports_every_model_and_resumes(run_fresh, detect_datase
     kept_mtime = kept.stat().st_mtime_ns
 
     result = run_fresh(sys.executable, "-m", "ultralytics_light", "bench-accuracy", *args)
-    assert "recipe: epochs=2 imgsz=64 batch=4 optimizer=SGD lr0=0.01 val=False plots=False workers=0" in result.stdout
+    assert "recipe: epochs=2 imgsz=64 batch=4 val=False plots=False workers=0 nbs=4 seeds=0" in result.stdout
     assert "yolo11n-lite-mnasnet: no ImageNet weights here, so it trains from scratch" in result.stdout
     for line in (
         "[1/4] yolo11n-lite-shufflenetv2, seed 0, backbone from ImageNet\n    finished earlier",
@@ -99,3 +99,12 @@ def test_bench_accuracy_needs_data(run_fresh):
     result = run_fresh(sys.executable, "-m", "ultralytics_light", "bench-accuracy", "epochs=1", check=False)
     assert result.returncode == 2
     assert "data= is required" in result.stderr and "usage: python -m ultralytics_light bench-accuracy" in result.stderr
+
+
+def test_bench_accuracy_steps_the_optimizer_every_batch_unless_told_otherwise():
+    from ultralytics_light.accuracy import parse
+
+    assert parse(["data=d.yaml"])[1]["nbs"] == 16
+    assert parse(["data=d.yaml", "batch=8"])[1]["nbs"] == 8
+    assert parse(["data=d.yaml", "batch=8", "nbs=64"])[1]["nbs"] == 64
+    assert "nbs" not in parse(["data=d.yaml", "batch=-1"])[1]  # AutoBatch: Ultralytics' own default

@@ -25,7 +25,7 @@ from pathlib import Path
 
 STOCK = ("yolo11n.yaml", "yolo26n.yaml")
 # val=False: no per-epoch validation, so best.pt is the last epoch's weights, not a pick made on the held-out split
-RECIPE = {"epochs": 40, "imgsz": 320, "batch": 16, "optimizer": "SGD", "lr0": 0.01, "val": False, "plots": False}
+RECIPE = {"epochs": 40, "imgsz": 320, "batch": 16, "val": False, "plots": False}
 OPTIONS = {  # ours, not yolo train's
     "data": None,
     "models": None,
@@ -83,6 +83,10 @@ def parse(argv: list[str]) -> tuple[dict, dict]:
         (options if key in OPTIONS else recipe)[key] = value if key in ("models", "seeds") else smart_value(value)
     if not options["data"]:
         raise ValueError(f"data= is required: the dataset YAML whose val split the models never train on.\n{USAGE}")
+    if "nbs" not in recipe and isinstance(recipe["batch"], int) and recipe["batch"] > 0:
+        # One optimizer step per batch. Ultralytics' nbs=64 accumulates four batches of 16 into one step: on a small
+        # dataset that leaves a few steps an epoch, and the models learn far slower (bench/recipes.md).
+        recipe["nbs"] = recipe["batch"]
     options["models"] = str(options["models"]).split(",") if options["models"] else default_models()
     options["seeds"] = [int(seed) for seed in str(options["seeds"]).split(",")]
     options["project"] = Path(options["project"]).resolve()
