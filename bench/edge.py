@@ -5,9 +5,10 @@
    ShuffleNetV2 file on these machines) under its recipe, for EPOCHS epochs.
 3. `int8.py --val`: each checkpoint exported to ONNX, OpenVINO and LiteRT, float32 and INT8 (Ultralytics'
    `quantize=8`, calibrated on the train split), each validated on the held-out split and timed at the training size.
-4. Quantization-aware training: the MobileNetV2 checkpoint trains `--qat-epochs` more epochs with `quantize=8`, and
+4. `ort_int8.py`: ONNX Runtime quantization settings other than Ultralytics' on the MobileNetV2 checkpoint.
+5. Quantization-aware training: the MobileNetV2 checkpoint trains `--qat-epochs` more epochs with `quantize=8`, and
    as a control the same epochs without it; both exported to ONNX and validated there.
-5. Distillation: the ShuffleNetV2 student trains again under the same recipe with `distill_model=` the MobileNetV2
+6. Distillation: the ShuffleNetV2 student trains again under the same recipe with `distill_model=` the MobileNetV2
    checkpoint.
 
 Every step resumes (bench-accuracy reads finished runs back), so a stopped run continues where it was. Writes
@@ -24,6 +25,7 @@ import csv
 from pathlib import Path
 
 import int8
+import ort_int8
 from person_split import write_person_split
 
 TEACHER, STUDENT = "yolo11n-lite-mobilenetv2.yaml", "yolo11n-lite-shufflenetv2.yaml"
@@ -86,6 +88,16 @@ def main(argv: list[str] | None = None) -> None:
         int8.main(["--models", *checkpoints, "--data", str(data), "--imgsz", str(imgsz), "--val", "--out", str(report)])
     table = report.read_text().splitlines()
     lines += ["", f"## Float32 and INT8 exports ({imgsz} px)", "", *table, ""]
+
+    settings = work / "ort_int8.md"
+    if not settings.is_file():
+        ort_int8.main(["--model", str(teacher), "--data", str(data), "--imgsz", str(imgsz), "--out", str(settings)])
+    lines += [
+        "## ONNX Runtime INT8 settings (the MobileNetV2 checkpoint)",
+        "",
+        *settings.read_text().splitlines()[2:],
+        "",
+    ]
 
     continued = {"epochs": args.qat_epochs, **QAT}
     qat = bench_accuracy(work / "qat", data, [str(teacher)], args.common, quantize=8, **continued)

@@ -1,0 +1,127 @@
+"""ONNX Runtime static INT8 settings, beyond the one Ultralytics' `format=onnx quantize=8` uses: mAP and latency.
+
+Each setting quantizes the checkpoint's float32 ONNX export with `onnxruntime.quantization.quantize_static`,
+calibrated on the data's train split (letterboxed as Ultralytics does), then each is validated with `yolo val` on
+the val split and all are timed interleaved (batch 1, ONNX Runtime without thread spinning).
+
+    python bench/ort_int8.py --model best.pt --data person/data.yaml --imgsz 320 --out bench/ort_int8.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from int8 import runner, validate
+
+from ultralytics_light.timing import machine, summary, time_interleaved
+
+# name: (what the table calls it, quantize_static keyword arguments, which nodes stay float)
+SETTINGS = {
+    "conv": ("Conv only, signed activations (Ultralytics' choice)", {}, "all but Conv"),
+    "conv_pc": ("Conv only, per-channel weights", {"per_channel": True}, "all but Conv"),
+    "all_u8_pc": ("all but the head's decode, unsigned activations, per-channel", {"per_channel": True, "u8": True},
+                  "decode"),
+    "all_u8_pc_pct": ("the same, percentile calibration", {"per_channel": True, "u8": True, "percentile": True},
+                      "decode"),
+    "backbone_neck": ("the same, head (Detect) left float", {"per_channel": True, "u8": True, "percentile": True},
+                      "head"),
+}  # fmt: skip
+
+
+def calibration_images(data: str, imgsz: int) -> list[np.ndarray]:
+    """The data's train images as the export takes them: letterboxed RGB in [0, 1], NCHW."""
+    import cv2
+    from ultralytics.data.augment import LetterBox
+    from ultralytics.data.utils import check_det_dataset
+
+    train = check_det_dataset(data)["train"]
+    letterbox = LetterBox((imgsz, imgsz), auto=False)
+    files = sorted(p for p in Path(train).glob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    return [
+        np.ascontiguousarray(letterbox(image=cv2.imread(str(f)))[..., ::-1].transpose(2, 0, 1)[None], np.float32) / 255
+        for f in files
+    ]
+
+
+def kept_float(graph, which: str) -> list[str]:
+    """Names of the nodes a setting leaves in float. The stem (normalization and first convolution) stays float in
+    the settings that quantize beyond convolutions: quantizing the raw image there costs accuracy for no speed."""
+    last = max(int(n.name.split("/")[1].split(".")[1]) for n in graph.node if n.name.startswith("/model."))
+    head = [n for n in graph.node if n.name.startswith(f"/model.{last}/") or not n.name.startswith("/model.")]
+    stem = [n for n in graph.node if "/normalize/" in n.name][:2] + [next(n for n in graph.node if n.op_type == "Conv")]
+    weighted = ("Conv", "Gemm", "MatMul")
+    if which == "all but Conv":
+        return [n.name for n in graph.node if n.op_type not in weighted]
+    if which == "head":
+        return [n.name for n in head + stem]
+    return [n.name for n in head if n.op_type not in weighted] + [n.name for n in stem]  # the decode and the stem
+
+
+def quantize(fp32: Path, out: Path, images: list[np.ndarray], options: dict, which: str) -> Path:
+    import onnx
+    from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantType, quantize_static
+
+    graph = onnx.load(str(fp32)).graph
+    name = graph.input[0].name
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.feeds = iter({name: x} for x in images)
+
+        def get_next(self):
+            return next(self.feeds, None)
+
+    kwargs = {"per_channel": options.get("per_channel", False), "nodes_to_exclude": kept_float(graph, which)}
+    if options.get("u8"):
+        kwargs["activation_type"] = QuantType.QUInt8
+    if options.get("percentile"):
+        kwargs["calibrate_method"] = CalibrationMethod.Percentile
+    quantize_static(str(fp32), str(out), Reader(), **kwargs)
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    from ultralytics import YOLO
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", required=True, help="a trained checkpoint")
+    parser.add_argument("--data", required=True)
+    parser.add_argument("--imgsz", type=int, default=320)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "ort_int8.md")
+    args = parser.parse_args(argv)
+    data = str(Path(args.data).resolve())
+    with tempfile.TemporaryDirectory() as folder, contextlib.chdir(folder):
+        fp32 = Path(YOLO(str(Path(args.model).resolve())).export(format="onnx", imgsz=args.imgsz, device="cpu"))
+        images = calibration_images(data, args.imgsz)
+        models = {"float32": fp32}
+        for key, (_, options, which) in SETTINGS.items():
+            models[key] = quantize(fp32, Path(folder) / f"{key}.onnx", images, options, which)
+        times = time_interleaved([{k: runner(p, args.imgsz, args.threads) for k, p in models.items()}], args.warmup,
+                                 args.runs)[0]  # fmt: skip
+        lines = [
+            f"`{args.model}` on the val split of `{args.data}`, {args.imgsz} px; latency on {machine(args.threads)}, "
+            f"batch 1, median ± IQR of {args.runs} interleaved runs.",
+            "",
+            "| ONNX Runtime setting | mAP50 | mAP50-95 | ms | ÷ float32 |",
+            "|---|---|---|---|---|",
+        ]
+        base = summary(times["float32"])[0]
+        for key, path in models.items():
+            map50, map50_95 = validate(path, data, args.imgsz)
+            median, iqr = summary(times[key])
+            title = SETTINGS[key][0] if key in SETTINGS else "float32"
+            lines.append(f"| {title} | {map50:.3f} | {map50_95:.3f} | {median:.1f} ± {iqr:.1f} | {median / base:.2f} |")
+            print(lines[-1], flush=True)
+    args.out.write_text("# ONNX Runtime INT8 settings\n\n" + "\n".join(lines) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
