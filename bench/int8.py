@@ -32,8 +32,9 @@ FORMATS = (("onnx", None), ("onnx", 8), ("openvino", None), ("openvino", 8), ("l
 SUFFIXES = {"onnx": ".onnx", "openvino": "_openvino_model", "litert": ".tflite"}  # as AutoBackend recognizes them
 
 
-def export_all(model: str, imgsz: int, data: str, folder: Path, split: str) -> dict[str, Path]:
-    """{'onnx fp32': path, 'onnx int8': …, 'openvino fp32': …, …, 'litert int8': …}, each moved into `folder`."""
+def export_all(model: str, stem: str, imgsz: int, data: str, folder: Path, split: str) -> dict[str, Path]:
+    """{'onnx fp32': path, 'onnx int8': …, 'openvino fp32': …, …, 'litert int8': …}, each moved into `folder` and
+    named from `stem`, which must differ between models (checkpoints are all called best.pt)."""
     from ultralytics import YOLO
 
     source = model if model.endswith(".pt") else random_weights_yaml(model, folder)
@@ -44,7 +45,7 @@ def export_all(model: str, imgsz: int, data: str, folder: Path, split: str) -> d
         precision = "int8" if quantize else "fp32"
         # The INT8 ONNX export deletes the float32 file it quantized, and exports share names: keep each apart, named
         # as Ultralytics' AutoBackend recognizes them.
-        name = f"{Path(model).stem}_{precision}{SUFFIXES[fmt]}"
+        name = f"{stem}_{precision}{SUFFIXES[fmt]}"
         exports[f"{fmt} {precision}"] = folder / name
         shutil.move(path, folder / name)
     return exports
@@ -109,14 +110,15 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as folder, contextlib.chdir(folder):
         for model in args.models:
             model = str(Path(model).resolve()) if model.endswith(".pt") else model
-            exports = export_all(model, args.imgsz, data, Path(folder), "train" if args.val else "val")
+            name = checkpoint_label(Path(model)) if model.endswith(".pt") else Path(model).stem
+            split = "train" if args.val else "val"
+            exports = export_all(model, name.replace("/", "-"), args.imgsz, data, Path(folder), split)
             runners = {key: runner(path, args.imgsz, args.threads) for key, path in exports.items()}
             times = time_interleaved([runners], args.warmup, args.runs)[0]
             for key, path in exports.items():
                 median, iqr = summary(times[key])
                 fmt = key.split()[0]
                 ratio = median / statistics.median(times[f"{fmt} fp32"])
-                name = checkpoint_label(Path(model)) if model.endswith(".pt") else Path(model).stem
                 row = f"| {name} | {key} | {median:.1f} ± {iqr:.1f} | {ratio:.2f} |"
                 if args.val:
                     row += " {:.3f} | {:.3f} |".format(*validate(path, data, args.imgsz))
