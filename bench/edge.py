@@ -46,7 +46,10 @@ def bench_accuracy(project: Path, data: Path, models: list[str], common: list[st
 
 
 def best(project: Path, label: str) -> Path:
-    return project / f"{label}-seed0" / "weights" / "best.pt"
+    """The best.pt of a bench-accuracy run in `project`, by its table label (seed 0)."""
+    from ultralytics_light.accuracy import run_folder
+
+    return run_folder(project, label, 0) / "weights" / "best.pt"
 
 
 def onnx_map(checkpoint: Path, data: Path, imgsz: int) -> tuple[float, float]:
@@ -102,7 +105,7 @@ def main(argv: list[str] | None = None) -> None:
     continued = {"epochs": args.qat_epochs, **QAT}
     qat = bench_accuracy(work / "qat", data, [str(teacher)], args.common, quantize=8, **continued)
     bench_accuracy(work / "qat-control", data, [str(teacher)], args.common, **continued)
-    label = qat[0]["model"].replace("/", "-")
+    label = qat[0]["model"]
     qat_map = onnx_map(best(work / "qat", label), data, imgsz)
     control_map = onnx_map(best(work / "qat-control", label), data, imgsz)
     lines += [

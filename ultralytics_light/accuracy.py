@@ -131,6 +131,11 @@ def checkpoint_label(path: Path) -> str:
     return f"{path.parents[1].name}/{path.stem}" if path.parent.name == "weights" else path.stem
 
 
+def run_folder(project: Path, label: str, seed: int) -> Path:
+    """Where the run of a table label at a seed trains, e.g. project/yolo11n-lite-mobilenetv2-scratch-seed0."""
+    return project / f"{label.replace(' (scratch)', '-scratch').replace('/', '-')}-seed{seed}"
+
+
 def plan(models: list[str], seeds: list[int], twins: bool, project: Path) -> list[Run]:
     """Every run, in order: each model (and its from-scratch twin) at each seed."""
     from ultralytics.utils import YAML
@@ -156,8 +161,7 @@ def plan(models: list[str], seeds: list[int], twins: bool, project: Path) -> lis
                     variants.append((scratch_path, f"{label} (scratch)", "scratch"))
         for model, variant_label, init in variants:
             for seed in seeds:
-                folder = project / f"{variant_label.replace(' (scratch)', '-scratch').replace('/', '-')}-seed{seed}"
-                runs.append(Run(model, variant_label, init, seed, folder))
+                runs.append(Run(model, variant_label, init, seed, run_folder(project, variant_label, seed)))
     return runs
 
 
@@ -264,10 +268,9 @@ def summarize(results: list[dict], latency: dict[str, tuple]) -> list[dict]:
             and (other["ort_ms"], other["map50_95"]) != (row["ort_ms"], row["map50_95"])
             for other in table
         )
-    reference = by_label.get("yolo11n")
-    for row in table:
-        if reference:
-            row["ort_vs_yolo11n"] = row["ort_ms"] / reference["ort_ms"]
+    if "yolo11n" in by_label:
+        for row in table:
+            row["ort_vs_yolo11n"] = row["ort_ms"] / by_label["yolo11n"]["ort_ms"]
     return sorted(table, key=lambda row: row["ort_ms"])
 
 
