@@ -1,8 +1,9 @@
 PYTHON ?= python3
 PIP := $(PYTHON) -m pip
 COCO128 ?= ../shared/datasets/coco128
+IMAGENET ?= ../shared/weights
 
-.PHONY: install reinstall test test-compat bench bench-accuracy bench-recipes bench-edge
+.PHONY: install reinstall test test-compat bench imagenet-weights bench-accuracy bench-recipes bench-edge
 
 # Everything the tests need, with torch/torchvision/ultralytics pinned to the tested releases.
 install:
@@ -27,20 +28,26 @@ test-compat: reinstall
 bench: reinstall
 	$(PYTHON) bench/bench.py --readme README.md
 
+# The torchvision ImageNet files in $(IMAGENET), verified and cached where torchvision looks (torch.hub.get_dir()),
+# so that the benches below start those backbones from ImageNet; no folder, nothing to do.
+imagenet-weights: reinstall
+	for file in $(wildcard $(IMAGENET)/*.pth); do $(PYTHON) -m ultralytics_light weights import $$file || exit 1; done
+
 # Not a test: which model to pick. Trains every shipped detect family (lite head, n) and stock yolo11n/yolo26n on
 # COCO128's person class (96 train / 32 held-out images), times them as `make bench` does; writes bench/accuracy.*
 # and the README's "Which model?" table. Resumes where it stopped (runs in build/bench-accuracy).
-bench-accuracy: reinstall
+bench-accuracy: imagenet-weights
 	$(PYTHON) bench/person_split.py $(COCO128) build/person
 	$(PYTHON) -m ultralytics_light bench-accuracy data=build/person/data.yaml project=build/bench-accuracy out=bench \
 		readme=README.md
 
-# Not a test: the fine-tuning recipe trials behind bench-accuracy's recipe; writes bench/recipes.md.
-bench-recipes: reinstall
+# Not a test: the fine-tuning recipe trials behind bench-accuracy's recipe; writes bench/recipes.md and the README's
+# table. Two seeds of every trial at bench-accuracy's budget: about 1.5 hours on 2 cores; resumes where it stopped.
+bench-recipes: imagenet-weights
 	$(PYTHON) bench/person_split.py $(COCO128) build/person
-	$(PYTHON) bench/recipes.py --data build/person/data.yaml
+	$(PYTHON) bench/recipes.py --data build/person/data.yaml --readme README.md
 
 # Not a test: every accuracy figure of the README's "Deploying" section (INT8, QAT, distillation); writes
 # bench/edge.md. Resumes where it stopped (runs in build/edge).
-bench-edge: reinstall
+bench-edge: imagenet-weights
 	$(PYTHON) bench/edge.py --coco128 $(COCO128)

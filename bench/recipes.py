@@ -1,11 +1,12 @@
 """Fine-tuning recipe trials: each setting against the plain recipe, one at a time, on the ImageNet-pretrained model.
 
 Every trial is a `bench-accuracy` run of one model (default: yolo11n-lite-mobilenetv2.yaml, no from-scratch twin) at
-the same epochs, image size and seeds, with one setting changed from the plain recipe: Ultralytics' defaults
-(optimizer=auto, which picks AdamW for runs this short, nbs=64). Settings that are `yolo train` arguments are passed
-as such; the two that need code (BatchNorm statistics frozen, as mmdet's norm_eval, and unfreezing the backbone
-after K epochs) are Ultralytics callbacks, added for that trial only. Writes recipes.md (setting, mAP50, mAP50-95,
-ratio to plain, ± half the seed-to-seed range) and leaves every run under --project, so a rerun resumes.
+the same epochs, image size and seeds, with settings changed from the plain recipe: Ultralytics' defaults
+(optimizer=auto, which picks AdamW for runs this short, nbs=64, warmup_epochs=3); the last trial is bench-accuracy's
+own recipe. Settings that are `yolo train` arguments are passed as such; the two that need code (BatchNorm statistics
+frozen, as mmdet's norm_eval, and unfreezing the backbone after K epochs) are Ultralytics callbacks, added for that
+trial only. Writes recipes.md (setting, mAP50, mAP50-95, ratio to plain, ± half the seed-to-seed range) and leaves
+every run under --project, so a rerun resumes.
 
     python bench/person_split.py ../shared/datasets/coco128 build/person
     python bench/recipes.py --data build/person/data.yaml --out bench/recipes.md
@@ -41,12 +42,15 @@ def unfreeze_backbone(trainer) -> None:
         trainer.freeze_layer_names = [".dfl"]
 
 
-PLAIN = {"optimizer": "auto", "lr0": 0.01, "nbs": 64}  # Ultralytics' defaults, which bench-accuracy's recipe changes
+# Ultralytics' defaults, which bench-accuracy's recipe changes
+PLAIN = {"optimizer": "auto", "lr0": 0.01, "nbs": 64, "warmup_epochs": 3}
 # key: (what the table calls it, yolo train arguments on top of PLAIN, {callback event: function})
 TRIALS: dict[str, tuple[str, dict, dict[str, Callable]]] = {
     "plain": ("plain (Ultralytics' defaults)", {}, {}),
     "sgd": ("optimizer=SGD lr0=0.01", {"optimizer": "SGD", "lr0": 0.01}, {}),
     "nbs16": ("nbs=16 (no gradient accumulation at batch 16)", {"nbs": 16}, {}),
+    "warmup0": ("warmup_epochs=0 (no warm-up: Ultralytics' lasts at least 100 iterations)", {"warmup_epochs": 0}, {}),
+    "shipped": ("nbs=16 warmup_epochs=0 (bench-accuracy's recipe)", {"nbs": 16, "warmup_epochs": 0}, {}),
     "freeze": (f"freeze={FREEZE_ROWS} (backbone frozen throughout)", {"freeze": FREEZE_ROWS}, {}),
     "unfreeze": (
         f"freeze={FREEZE_ROWS}, unfrozen at epoch {UNFREEZE_EPOCH}",
@@ -85,6 +89,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--trials", nargs="+", choices=list(TRIALS), default=list(TRIALS))
     parser.add_argument("--project", type=Path, default=Path("build/recipes"))
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "recipes.md")
+    parser.add_argument("--readme", type=Path, help="also rewrite this README's recipes table")
     parser.add_argument("common", nargs="*", help="KEY=VALUE for every trial (bench-accuracy's; default seeds=0,1)")
     args = parser.parse_args(argv)
     common = [f"data={args.data}", f"models={args.model}", "scratch=False", "seeds=0,1", "runs=2", "warmup=0"]
@@ -103,6 +108,10 @@ def main(argv: list[str] | None = None) -> None:
         cells = [f"{float(row[m]):.3f} ± {float(row[f'{m}_spread']) / 2:.3f}" for m in ("map50", "map50_95")]
         lines.append(f"| {TRIALS[key][0]} | {cells[0]} | {cells[1]} | {ratio} |")
     args.out.write_text("# Fine-tuning recipe trials\n\n" + "\n".join(lines) + "\n")
+    if args.readme:
+        from ultralytics_light.report import replace_section
+
+        replace_section(args.readme, "recipes", "\n".join(lines))
     print("\n".join(lines))
 
 

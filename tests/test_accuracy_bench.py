@@ -45,7 +45,7 @@ def test_bench_accuracy_reports_every_model_and_resumes(run_fresh, detect_datase
     readme.write_text("before\n<!-- accuracy:start -->\nold\n<!-- accuracy:end -->\nafter\n")
     args = (
         f"data={detect_dataset}", f"models={MODELS}", "epochs=2", "imgsz=64", "batch=4", "workers=0", "runs=2",
-        "warmup=1", "threads=1", f"project={project}", f"readme={readme}",
+        "warmup=1", "threads=1", "spread_seeds=", f"project={project}", f"readme={readme}",
     )  # fmt: skip
     process = start_fresh([sys.executable, "-c", KILLED_IN_TWINS_SECOND_EPOCH, str(marker), *args], tmp_path)
     deadline = time.time() + 300
@@ -62,7 +62,8 @@ def test_bench_accuracy_reports_every_model_and_resumes(run_fresh, detect_datase
     kept_mtime = kept.stat().st_mtime_ns
 
     result = run_fresh(sys.executable, "-m", "ultralytics_light", "bench-accuracy", *args)
-    assert "recipe: epochs=2 imgsz=64 batch=4 val=False plots=False workers=0 nbs=4 seeds=0" in result.stdout
+    recipe = "recipe: epochs=2 imgsz=64 batch=4 warmup_epochs=0 val=False plots=False workers=0 nbs=4 seeds=0\n"
+    assert recipe in result.stdout
     assert "yolo11n-lite-mnasnet: no ImageNet weights here, so it trains from scratch" in result.stdout
     for line in (
         "[1/4] yolo11n-lite-shufflenetv2, seed 0, backbone from ImageNet\n    finished earlier",
@@ -108,3 +109,50 @@ def test_bench_accuracy_steps_the_optimizer_every_batch_unless_told_otherwise():
     assert parse(["data=d.yaml", "batch=8"])[1]["nbs"] == 8
     assert parse(["data=d.yaml", "batch=8", "nbs=64"])[1]["nbs"] == 64
     assert "nbs" not in parse(["data=d.yaml", "batch=-1"])[1]  # AutoBatch: Ultralytics' own default
+
+
+def test_bench_accuracy_runs_the_first_imagenet_model_at_the_spread_seeds_too(tmp_path, monkeypatch):
+    from ultralytics_light.accuracy import parse, plan
+
+    monkeypatch.setenv("TORCH_HOME", str(offline_torch_home(tmp_path / "torch_home", ["shufflenet_v2_x0_5"])))
+    options = parse(["data=d.yaml", "models=yolo11n.yaml,yolo11n-lite-shufflenetv2.yaml,yolo26n.yaml"])[0]
+    assert (options["seeds"], options["spread_seeds"]) == ([0], [1])
+    runs = plan(options["models"], options["seeds"], True, tmp_path, options["spread_seeds"])
+    shufflenet = "yolo11n-lite-shufflenetv2"
+    assert [(run.label, run.seed) for run in runs] == [
+        ("yolo11n", 0), (shufflenet, 0), (shufflenet, 1), (f"{shufflenet} (scratch)", 0), ("yolo26n", 0)
+    ]  # fmt: skip
+    stock_only = plan(["yolo11n.yaml", "yolo26n.yaml"], [0], True, tmp_path, [1])  # nothing from ImageNet: the first
+    assert [(run.label, run.seed) for run in stock_only] == [("yolo11n", 0), ("yolo11n", 1), ("yolo26n", 0)]
+    assert parse(["data=d.yaml", "spread_seeds="])[0]["spread_seeds"] == []
+
+
+def test_bench_accuracy_table_shows_the_seed_spread_of_rows_run_twice():
+    from ultralytics_light.accuracy import markdown, summarize
+
+    def result(label: str, seed: int, map50: float) -> dict:
+        return {"label": label, "init": "ImageNet", "seed": seed, "map50": map50, "map50_95": map50 / 5, "params_M": 1}
+
+    results = [result("a", 0, 0.3), result("a", 1, 0.2), result("b", 0, 0.1)]
+    table = markdown(summarize(results, {"a": (2.0, 0.1), "b": (1.0, 0.1)}), "about")
+    assert "| a | ImageNet | 1.00 | 0.250 (± 0.050) | 0.050 (± 0.010) |" in table
+    assert "| b | ImageNet | 1.00 | 0.100 | 0.020 |" in table
+
+
+def test_bench_accuracy_trains_on_every_core_it_is_given(detect_dataset, tmp_path):
+    import torch
+    from ultralytics import YOLO
+    from ultralytics.utils import NUM_THREADS
+
+    from ultralytics_light.accuracy import with_threads
+
+    threads, seen = NUM_THREADS + 1, set()  # Ultralytics itself would train with NUM_THREADS
+    model = with_threads(YOLO("yolo11n.yaml"), threads)
+    model.add_callback("on_train_batch_start", lambda trainer: seen.add(torch.get_num_threads()))
+    before = torch.get_num_threads()
+    try:
+        model.train(data=str(detect_dataset), epochs=1, imgsz=64, batch=4, device="cpu", val=False, plots=False,
+                    project=str(tmp_path), name="threads", workers=0)  # fmt: skip
+    finally:
+        torch.set_num_threads(before)
+    assert seen == {threads}

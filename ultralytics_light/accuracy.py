@@ -4,11 +4,12 @@ Every model is trained under one recipe (printed at the start; every key overrid
 argument passed through) on the train split of `data`, validated with `yolo val` on its val split, which it never
 trains on, and timed as `make bench` times models: its ONNX export in ONNX Runtime on the CPU, batch 1, interleaved
 with the others. A model whose backbone has its ImageNet file at hand also trains from scratch (weights null), so what
-pretraining buys is a column; one without the file trains from scratch only, and the table says so.
+pretraining buys is a column; one without the file trains from scratch only, and the table says so. The first model
+from ImageNet also trains at `spread_seeds`: its seed-to-seed spread is the noise level beside the table.
 
 Writes accuracy.md, accuracy.csv and accuracy.png (mAP50-95 against latency, the Pareto front marked) in `out`. A run
 that stops part-way resumes: finished models are read back, a half-trained one resumes from its last.pt. Training
-uses the GPU when there is one (Ultralytics' own device choice); latency is always CPU latency.
+uses the GPU when there is one (Ultralytics' own device choice), or every CPU core; latency is always CPU latency.
 
     python -m ultralytics_light bench-accuracy data=my_data.yaml
     python -m ultralytics_light bench-accuracy data=my_data.yaml models=yolo11n-lite-mobilenetv2.yaml,yolo11n.yaml \\
@@ -19,25 +20,31 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 STOCK = ("yolo11n.yaml", "yolo26n.yaml")
-# val=False: no per-epoch validation, so best.pt is the last epoch's weights, not a pick made on the held-out split
-RECIPE = {"epochs": 40, "imgsz": 320, "batch": 16, "val": False, "plots": False}
+# val=False: no per-epoch validation, so best.pt is the last epoch's weights, not a pick made on the held-out split.
+# warmup_epochs=0: no learning-rate warm-up, which costs a short fine-tuning run more than it gives (bench/recipes.md);
+# Ultralytics up to 8.4.80 at least warms up for 100 iterations or more, 17 epochs of a 40-epoch run on 96 images.
+RECIPE = {"epochs": 40, "imgsz": 256, "batch": 16, "warmup_epochs": 0, "val": False, "plots": False}
 OPTIONS = {  # ours, not yolo train's
     "data": None,
     "models": None,
     "seeds": "0",
+    "spread_seeds": "1",  # more seeds for one model (see plan): the seed-to-seed spread beside the table
     "scratch": True,
     "project": "runs/bench-accuracy",
     "out": None,
-    "threads": 2,
+    "threads": 2,  # ONNX Runtime's, for the latency column
+    "train_threads": None,  # torch's on a CPU; default every core
     "runs": 30,
     "warmup": 10,
     "readme": None,
 }
+LISTS = ("models", "seeds", "spread_seeds")  # comma-separated options
 USAGE = (
     "usage: python -m ultralytics_light bench-accuracy data=DATA.yaml [models=A.yaml,B.yaml] [seeds=0,1] "
     "[KEY=VALUE ...]"
@@ -80,7 +87,7 @@ def parse(argv: list[str]) -> tuple[dict, dict]:
         key, sep, value = arg.partition("=")
         if not sep or not key:
             raise ValueError(f"arguments are KEY=VALUE, got {arg!r}.\n{USAGE}")
-        (options if key in OPTIONS else recipe)[key] = value if key in ("models", "seeds") else smart_value(value)
+        (options if key in OPTIONS else recipe)[key] = value if key in LISTS else smart_value(value)
     if not options["data"]:
         raise ValueError(f"data= is required: the dataset YAML whose val split the models never train on.\n{USAGE}")
     if "nbs" not in recipe and isinstance(recipe["batch"], int) and recipe["batch"] > 0:
@@ -88,9 +95,13 @@ def parse(argv: list[str]) -> tuple[dict, dict]:
         # dataset that leaves a few steps an epoch, and the models learn far slower (bench/recipes.md).
         recipe["nbs"] = recipe["batch"]
     options["models"] = str(options["models"]).split(",") if options["models"] else default_models()
-    options["seeds"] = [int(seed) for seed in str(options["seeds"]).split(",")]
+    for key in ("seeds", "spread_seeds"):
+        options[key] = [int(seed) for seed in str(options[key]).split(",") if seed.strip()]
+    if not options["seeds"]:
+        raise ValueError(f"seeds= needs at least one seed.\n{USAGE}")
     options["project"] = Path(options["project"]).resolve()
     options["out"] = Path(options["out"]).resolve() if options["out"] else options["project"]
+    options["train_threads"] = int(options["train_threads"] or os.cpu_count())
     return options, recipe
 
 
@@ -136,32 +147,39 @@ def run_folder(project: Path, label: str, seed: int) -> Path:
     return project / f"{label.replace(' (scratch)', '-scratch').replace('/', '-')}-seed{seed}"
 
 
-def plan(models: list[str], seeds: list[int], twins: bool, project: Path) -> list[Run]:
-    """Every run, in order: each model (and its from-scratch twin) at each seed."""
+def plan(models: list[str], seeds: list[int], twins: bool, project: Path, spread_seeds: list[int] = ()) -> list[Run]:
+    """Every run, in order: each model (and its from-scratch twin) at each seed.
+
+    The first model that starts from ImageNet (else the first model) also runs at `spread_seeds`: its seed-to-seed
+    spread is the noise level beside the whole table.
+    """
     from ultralytics.utils import YAML
 
     from ultralytics_light.cfg import find_model_yaml
 
-    runs = []
+    variants = []  # (what YOLO() is given, table label, backbone start)
     for name in models:
         label = checkpoint_label(Path(name)) if name.endswith(".pt") else Path(name).stem
         source = find_model_yaml(name) or (Path(name) if Path(name).suffix == ".yaml" else None)
         yaml = YAML.load(source) if source is not None and source.is_file() else {}
-        variants = [(name, label, "checkpoint" if name.endswith(".pt") else "scratch")]
         scratch = without_pretrained(yaml)
-        if scratch != yaml:
-            scratch_path = save_yaml(f"{label}-scratch.yaml", scratch, project)
-            missing = imagenet_missing(name)
-            if missing:
-                print(f"{label}: no ImageNet weights here, so it trains from scratch ({missing})")
-                variants = [(scratch_path, label, "scratch (no ImageNet file)")]
-            else:
-                variants = [(name, label, "ImageNet")]
-                if twins:
-                    variants.append((scratch_path, f"{label} (scratch)", "scratch"))
-        for model, variant_label, init in variants:
-            for seed in seeds:
-                runs.append(Run(model, variant_label, init, seed, run_folder(project, variant_label, seed)))
+        if scratch == yaml:
+            variants.append((name, label, "checkpoint" if name.endswith(".pt") else "scratch"))
+            continue
+        scratch_path = save_yaml(f"{label}-scratch.yaml", scratch, project)
+        missing = imagenet_missing(name)
+        if missing:
+            print(f"{label}: no ImageNet weights here, so it trains from scratch ({missing})")
+            variants.append((scratch_path, label, "scratch (no ImageNet file)"))
+            continue
+        variants.append((name, label, "ImageNet"))
+        if twins:
+            variants.append((scratch_path, f"{label} (scratch)", "scratch"))
+    spread = next((variant for variant in variants if variant[2] == "ImageNet"), variants[0])
+    runs = []
+    for model, label, init in variants:
+        extra = [seed for seed in spread_seeds if seed not in seeds] if (model, label, init) == spread else []
+        runs += [Run(model, label, init, seed, run_folder(project, label, seed)) for seed in seeds + extra]
     return runs
 
 
@@ -172,7 +190,19 @@ def finished(last: Path) -> bool:
     return torch.load(last, map_location="cpu", weights_only=False).get("epoch", -1) == -1
 
 
-def train_and_validate(run: Run, data: str, recipe: dict) -> dict:
+def with_threads(model, threads: int):
+    """`model`, set to train with `threads` torch threads on a CPU.
+
+    Ultralytics trains on a CPU with one core fewer than the machine has, keeping one for data loading, but on a CPU it
+    loads data in the main process (workers=0), so on a 2-core machine one core idles: every core trains 1.6x faster.
+    """
+    import torch
+
+    model.add_callback("on_pretrain_routine_start", lambda trainer: torch.set_num_threads(threads))
+    return model
+
+
+def train_and_validate(run: Run, data: str, recipe: dict, threads: int) -> dict:
     """Train one run (or resume it, or read it back when done) and validate its best.pt on the val split."""
     from ultralytics import YOLO
 
@@ -189,10 +219,10 @@ def train_and_validate(run: Run, data: str, recipe: dict) -> dict:
     last = run.folder / "weights" / "last.pt"
     if last.is_file() and not finished(last):
         print(f"    resuming from {last}")
-        YOLO(last).train(resume=True)
+        with_threads(YOLO(last), threads).train(resume=True)
     elif not last.is_file():
         train_args = dict(recipe, data=data, seed=run.seed, project=str(run.folder.parent), name=run.folder.name)
-        YOLO(run.model).train(**train_args, exist_ok=True)
+        with_threads(YOLO(run.model), threads).train(**train_args, exist_ok=True)
     best = run.folder / "weights" / "best.pt"
     model = YOLO(best)
     metrics = model.val(
@@ -343,13 +373,18 @@ def benchmark(options: dict, recipe: dict) -> int:
     project, out = options["project"], options["out"]
     project.mkdir(parents=True, exist_ok=True)
     shown = " ".join(f"{k}={v}" for k, v in recipe.items())
-    print(f"recipe: {shown} seeds={','.join(map(str, options['seeds']))}")
+    seeds = ",".join(map(str, options["seeds"]))
+    spread_seeds = [seed for seed in options["spread_seeds"] if seed not in options["seeds"]]
+    print(f"recipe: {shown} seeds={seeds}")
     print(f"data: {data}; runs in {project}")
-    runs = plan(options["models"], options["seeds"], options["scratch"], project)
+    runs = plan(options["models"], options["seeds"], options["scratch"], project, spread_seeds)
+    for run in runs:
+        if run.seed in spread_seeds:
+            print(f"{run.label} runs at seed {run.seed} too: its seed-to-seed spread is the table's noise level")
     results = []
     for k, run in enumerate(runs, 1):
         print(f"[{k}/{len(runs)}] {run.label}, seed {run.seed}, backbone from {run.init}", flush=True)
-        results.append(train_and_validate(run, data, recipe))
+        results.append(train_and_validate(run, data, recipe, options["train_threads"]))
     torch.set_num_threads(options["threads"])
     print(f"timing {len(runs)} runs' architectures in ONNX Runtime at {recipe['imgsz']}", flush=True)
     latency = time_models(results, recipe["imgsz"], options["threads"], options["warmup"], options["runs"])
@@ -357,7 +392,9 @@ def benchmark(options: dict, recipe: dict) -> int:
     device = "GPU" if torch.cuda.is_available() else "CPU"
     about = (
         f"Trained on the {device} of this machine, on the train split of `{data}`, validated on its val split; "
-        f"recipe: {shown}, seeds {options['seeds']} (± is half the seed-to-seed range). Latency: ONNX Runtime on "
+        f"recipe: {shown}; seed {seeds}"
+        + "".join(f", and {run.seed} too for {run.label}" for run in runs if run.seed in spread_seeds)
+        + " (± is half the seed-to-seed range: a difference smaller than it is noise). Latency: ONNX Runtime on "
         f"{machine(options['threads'])}, batch 1, {recipe['imgsz']} px, median ± IQR of {options['runs']} "
         f"interleaved runs."
     )
