@@ -49,7 +49,7 @@ TRIALS: dict[str, tuple[str, dict, dict[str, Callable]]] = {
     "plain": ("plain (Ultralytics' defaults)", {}, {}),
     "sgd": ("optimizer=SGD lr0=0.01", {"optimizer": "SGD", "lr0": 0.01}, {}),
     "nbs16": ("nbs=16 (no gradient accumulation at batch 16)", {"nbs": 16}, {}),
-    "warmup0": ("warmup_epochs=0 (no warm-up: Ultralytics' lasts at least 100 iterations)", {"warmup_epochs": 0}, {}),
+    "warmup0": ("warmup_epochs=0 (no learning-rate warm-up)", {"warmup_epochs": 0}, {}),
     "shipped": ("nbs=16 warmup_epochs=0 (bench-accuracy's recipe)", {"nbs": 16, "warmup_epochs": 0}, {}),
     "freeze": (f"freeze={FREEZE_ROWS} (backbone frozen throughout)", {"freeze": FREEZE_ROWS}, {}),
     "unfreeze": (
@@ -83,6 +83,8 @@ def run_trial(key: str, common: list[str], project: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from ultralytics_light.accuracy import parse
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", required=True)
     parser.add_argument("--model", default="yolo11n-lite-mobilenetv2.yaml")
@@ -96,9 +98,14 @@ def main(argv: list[str] | None = None) -> None:
     common += args.common
     rows = {key: run_trial(key, common, args.project.resolve()) for key in args.trials}
     plain = rows.get("plain")
+    options, recipe = parse(common)
+    recipe = " ".join(f"{k}={v}" for k, v in recipe.items() if k not in PLAIN)
+    seeds = ",".join(map(str, options["seeds"]))
+    plain_args = " ".join(f"{k}={v}" for k, v in PLAIN.items())
     lines = [
-        f"Recipe trials on `{args.model}`, data `{args.data}`; every trial: {' '.join(common[1:])}. "
-        "± is half the seed-to-seed range.",
+        f"Recipe trials on `{args.model}`, data `{args.data}`, seeds {seeds}, mAP on the val split after the last "
+        f"epoch. Every trial: {recipe}, then Ultralytics' defaults ({plain_args}) with the setting changed. ± is half "
+        "the seed-to-seed range.",
         "",
         "| setting | mAP50 | mAP50-95 | mAP50 ÷ plain |",
         "|---|---|---|---|",
