@@ -99,6 +99,7 @@ def parse(argv: list[str]) -> tuple[dict, dict]:
         options[key] = [int(seed) for seed in str(options[key]).split(",") if seed.strip()]
     if not options["seeds"]:
         raise ValueError(f"seeds= needs at least one seed.\n{USAGE}")
+    options["spread_seeds"] = [seed for seed in options["spread_seeds"] if seed not in options["seeds"]]
     options["project"] = Path(options["project"]).resolve()
     options["out"] = Path(options["out"]).resolve() if options["out"] else options["project"]
     options["train_threads"] = int(options["train_threads"] or os.cpu_count())
@@ -150,8 +151,8 @@ def run_folder(project: Path, label: str, seed: int) -> Path:
 def plan(models: list[str], seeds: list[int], twins: bool, project: Path, spread_seeds: list[int] = ()) -> list[Run]:
     """Every run, in order: each model (and its from-scratch twin) at each seed.
 
-    The first model that starts from ImageNet (else the first model) also runs at `spread_seeds`: its seed-to-seed
-    spread is the noise level beside the whole table.
+    The first model that starts from ImageNet (else the first model) also runs at `spread_seeds` (seeds not among
+    `seeds`): its seed-to-seed spread is the noise level beside the whole table.
     """
     from ultralytics.utils import YAML
 
@@ -178,7 +179,7 @@ def plan(models: list[str], seeds: list[int], twins: bool, project: Path, spread
     spread = next((variant for variant in variants if variant[2] == "ImageNet"), variants[0])
     runs = []
     for model, label, init in variants:
-        extra = [seed for seed in spread_seeds if seed not in seeds] if (model, label, init) == spread else []
+        extra = list(spread_seeds) if (model, label, init) == spread else []
         runs += [Run(model, label, init, seed, run_folder(project, label, seed)) for seed in seeds + extra]
     return runs
 
@@ -194,7 +195,7 @@ def with_threads(model, threads: int):
     """`model`, set to train with `threads` torch threads on a CPU.
 
     Ultralytics trains on a CPU with one core fewer than the machine has, keeping one for data loading, but on a CPU it
-    loads data in the main process (workers=0), so on a 2-core machine one core idles: every core trains 1.6x faster.
+    loads data in the main process (workers=0), so on a 2-core machine one core idles: every core trains 1.8x faster.
     """
     import torch
 
@@ -374,13 +375,12 @@ def benchmark(options: dict, recipe: dict) -> int:
     project.mkdir(parents=True, exist_ok=True)
     shown = " ".join(f"{k}={v}" for k, v in recipe.items())
     seeds = ",".join(map(str, options["seeds"]))
-    spread_seeds = [seed for seed in options["spread_seeds"] if seed not in options["seeds"]]
     print(f"recipe: {shown} seeds={seeds}")
     print(f"data: {data}; runs in {project}")
-    runs = plan(options["models"], options["seeds"], options["scratch"], project, spread_seeds)
-    for run in runs:
-        if run.seed in spread_seeds:
-            print(f"{run.label} runs at seed {run.seed} too: its seed-to-seed spread is the table's noise level")
+    runs = plan(options["models"], options["seeds"], options["scratch"], project, options["spread_seeds"])
+    spread_runs = [run for run in runs if run.seed in options["spread_seeds"]]
+    for run in spread_runs:
+        print(f"{run.label} runs at seed {run.seed} too: its seed-to-seed spread is the table's noise level")
     results = []
     for k, run in enumerate(runs, 1):
         print(f"[{k}/{len(runs)}] {run.label}, seed {run.seed}, backbone from {run.init}", flush=True)
@@ -393,7 +393,7 @@ def benchmark(options: dict, recipe: dict) -> int:
     about = (
         f"Trained on the {device} of this machine, on the train split of `{data}`, validated on its val split; "
         f"recipe: {shown}; seed {seeds}"
-        + "".join(f", and {run.seed} too for {run.label}" for run in runs if run.seed in spread_seeds)
+        + "".join(f", and {run.seed} too for {run.label}" for run in spread_runs)
         + " (± is half the seed-to-seed range: a difference smaller than it is noise). Latency: ONNX Runtime on "
         f"{machine(options['threads'])}, batch 1, {recipe['imgsz']} px, median ± IQR of {options['runs']} "
         f"interleaved runs."
