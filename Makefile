@@ -3,7 +3,7 @@ PIP := $(PYTHON) -m pip
 COCO128 ?= ../shared/datasets/coco128
 IMAGENET ?= ../shared/weights
 
-.PHONY: install reinstall test test-compat bench imagenet-weights bench-accuracy bench-recipes bench-edge
+.PHONY: install reinstall test test-compat bench imagenet-weights bench-accuracy bench-recipes bench-edge bench-parity
 
 # Everything the tests need, with torch/torchvision/ultralytics pinned to the tested releases.
 install:
@@ -51,3 +51,9 @@ bench-recipes: imagenet-weights
 # bench/edge.md. Resumes where it stopped (runs in build/edge).
 bench-edge: imagenet-weights
 	$(PYTHON) bench/edge.py --coco128 $(COCO128)
+
+# Not a test: INT8 against float32 for every shipped detect model, each trained on a synthetic set it learns from
+# scratch (shapes on crops of COCO128's photographs); writes bench/parity.md and the README's table. Hours on 2
+# cores; resumes where it stopped (runs in build/parity).
+bench-parity: imagenet-weights
+	$(PYTHON) bench/parity.py --backgrounds $(COCO128)/images/train2017 --readme README.md

@@ -50,3 +50,29 @@ def test_int8_bench_times_and_validates_every_export_of_a_checkpoint(trained, de
         assert float(latency.split(" ± ")[0]) > 0
         assert fmt.endswith("int8") or ratio == "1.00"
         assert 0 <= float(map50_95) <= float(map50) <= 1
+
+
+def test_shapes_set_is_a_fixed_valid_detection_set(tmp_path):
+    import importlib.util
+
+    from ultralytics.data.utils import check_det_dataset
+    from ultralytics.utils import ASSETS
+
+    spec = importlib.util.spec_from_file_location("shapes", BENCH.with_name("shapes.py"))
+    shapes = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(shapes)
+    first = shapes.write_shapes_set(tmp_path / "first", ASSETS, train=6, val=3, size=64)
+    again = shapes.write_shapes_set(tmp_path / "again", ASSETS, train=6, val=3, size=64)
+    assert check_det_dataset(str(first))["names"] == {0: "ellipse", 1: "rectangle", 2: "triangle"}
+    labels = sorted((first.parent / "labels").rglob("*.txt"))
+    assert [path.name for path in labels] == [f"{i:05d}.txt" for i in (*range(6), *range(3))]
+    rows = [row.split() for path in labels for row in path.read_text().splitlines()]
+    assert len(rows) >= 9  # at least one object an image, on average
+    for cls, x, y, w, h in ((int(row[0]), *map(float, row[1:])) for row in rows):
+        assert cls in (0, 1, 2) and 1 / 12 - 1e-3 <= w <= 0.5 + 1e-3 and 1 / 12 - 1e-3 <= h <= 0.5 + 1e-3
+        assert min(x - w / 2, y - h / 2) >= -1e-6 and max(x + w / 2, y + h / 2) <= 1 + 1e-6  # 6 decimals
+    for path in labels:  # the same seed makes the same set
+        twin = again.parent / path.relative_to(first.parent)
+        assert twin.read_text() == path.read_text()
+        image = path.parent.parent.parent / "images" / path.parent.name / f"{path.stem}.jpg"
+        assert image.read_bytes() == (again.parent / image.relative_to(first.parent)).read_bytes()
