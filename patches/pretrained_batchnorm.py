@@ -1,8 +1,10 @@
 """Keep torchvision's BatchNorm settings in our pretrained backbones.
 
 Ultralytics' `initialize_weights` sets every `nn.BatchNorm2d` of a new model to eps=1e-3, momentum=0.03. Our
-backbone's running statistics were computed with torchvision's eps=1e-5, so that rewrite changes its ImageNet
-features; the momentum is torchvision's training recipe too.
+backbone's running statistics were computed with torchvision's eps, so that rewrite changes its ImageNet features:
+the eps stays torchvision's. The momentum stays torchvision's too, unless it is slower than Ultralytics': MNASNet's
+0.0003 (and MobileNetV3's 0.01) leave the running statistics far behind the weights over a fine-tune of a few
+thousand steps, and a MNASNet trained from scratch then validates at mAP50 0 (bench/parity.md).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ def apply(tasks: ModuleType, patcher: Patcher) -> None:
     stock = tasks.initialize_weights
 
     def initialize_weights(model: nn.Module) -> None:
-        """Ultralytics' initialization, except for the BatchNorm layers of ultralytics-light backbones."""
+        """Ultralytics' initialization; our backbones' BatchNorm layers keep torchvision's eps and momentum, the
+        momentum at least Ultralytics'."""
         kept = [
             (norm, norm.eps, norm.momentum)
             for stage in model.modules()
@@ -29,7 +32,7 @@ def apply(tasks: ModuleType, patcher: Patcher) -> None:
         ]
         stock(model)
         for norm, eps, momentum in kept:
-            norm.eps, norm.momentum = eps, momentum
+            norm.eps, norm.momentum = eps, max(momentum, norm.momentum)
 
     initialize_weights.__wrapped__ = stock
     patcher.replace(tasks, "initialize_weights", initialize_weights)

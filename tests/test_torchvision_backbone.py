@@ -74,7 +74,9 @@ def test_taps_are_torchvisions_own_modules_outputs(builder):
         hook.remove()
 
 
-@pytest.mark.parametrize("builder", ["mobilenet_v3_small", "regnet_x_400mf", "resnet18", "efficientnet_b0"])
+@pytest.mark.parametrize(
+    "builder", ["mobilenet_v3_small", "regnet_x_400mf", "resnet18", "efficientnet_b0", "mnasnet0_5"]
+)
 def test_rows_hold_a_torchvision_file_bit_for_bit_with_its_batchnorm_settings(builder, tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     (tmp_path / "hub" / "checkpoints").mkdir(parents=True)
@@ -94,7 +96,8 @@ def test_rows_hold_a_torchvision_file_bit_for_bit_with_its_batchnorm_settings(bu
         for name, norm in row.named_modules():
             if isinstance(norm, torch.nn.BatchNorm2d):
                 ref = reference[name]
-                assert (norm.eps, norm.momentum) == (ref.eps, ref.momentum), name
+                # torchvision's eps; its momentum, but never slower than Ultralytics' 0.03 (MNASNet's is 0.0003)
+                assert (norm.eps, norm.momentum) == (ref.eps, max(ref.momentum, 0.03)), name
 
 
 @pytest.mark.parametrize("builder", ["mobilenet_v3_large", "regnet_y_400mf", "resnet18", "mnasnet1_0"])
