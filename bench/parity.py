@@ -48,21 +48,30 @@ def detect_models() -> list[str]:
 def exports(checkpoint: Path, label: str, data: Path, cache: Path) -> dict[str, dict]:
     """{'onnx fp32': row, 'onnx int8': row, …} of `int8.measure`, read from `cache` when measured before."""
     if not cache.is_file():
-        formats = ("onnx", "openvino", "litert") if label in LITERT else ("onnx", "openvino")
+        formats = int8.FORMATS if label in LITERT else ("onnx", "openvino")
         rows = int8.measure(str(checkpoint), label, str(data), IMGSZ, formats, val=True)
         cache.parent.mkdir(parents=True, exist_ok=True)
         cache.write_text(json.dumps(rows, indent=1))
     return {row["export"]: row for row in json.loads(cache.read_text())}
 
 
-def kept(rows: dict[str, dict], fmt: str) -> str:
+def map50s(rows: dict[str, dict], fmt: str) -> tuple[float, float] | None:
+    """(float32, INT8) mAP50 of one runtime; None where it was not exported."""
+    return (rows[f"{fmt} fp32"]["map50"], rows[f"{fmt} int8"]["map50"]) if f"{fmt} int8" in rows else None
+
+
+def kept(fp32: float, quantized: float) -> bool:
+    """Whether INT8 keeps KEPT of the float32 mAP50."""
+    return quantized >= KEPT * fp32
+
+
+def cell(pair: tuple[float, float] | None) -> str:
     """'fp32 → int8 (kept %)' mAP50 cell of one runtime, blank where it was not exported."""
-    if f"{fmt} int8" not in rows:
+    if pair is None:
         return ""
-    fp32, quantized = rows[f"{fmt} fp32"]["map50"], rows[f"{fmt} int8"]["map50"]
+    fp32, quantized = pair
     share = quantized / fp32 if fp32 else 0.0
-    mark = "" if share >= KEPT else " ✗"
-    return f"{fp32:.3f} → {quantized:.3f} ({share:.0%}){mark}"
+    return f"{fp32:.3f} → {quantized:.3f} ({share:.0%}){'' if kept(*pair) else ' ✗'}"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -89,12 +98,13 @@ def main(argv: list[str] | None = None) -> None:
         row = bench_accuracy(work / "trained", data, [model], common)[0]
         label = row["model"]
         rows = exports(best(work / "trained", label), label, data, work / "int8" / f"{label}.json")
-        cells = [kept(rows, fmt) for fmt in counts]
-        table.append(f"| {label} | {row['init']} | {float(row['map50']):.3f} | {' | '.join(cells)} |")
-        for fmt, count in counts.items():
-            if f"{fmt} int8" in rows and rows[f"{fmt} fp32"]["map50"] >= MEANINGFUL:
-                count[0] += rows[f"{fmt} int8"]["map50"] >= KEPT * rows[f"{fmt} fp32"]["map50"]
-                count[1] += 1
+        pairs = {fmt: map50s(rows, fmt) for fmt in counts}
+        cells = " | ".join(cell(pair) for pair in pairs.values())
+        table.append(f"| {label} | {row['init']} | {float(row['map50']):.3f} | {cells} |")
+        for fmt, pair in pairs.items():
+            if pair is not None and pair[0] >= MEANINGFUL:
+                counts[fmt][0] += kept(*pair)
+                counts[fmt][1] += 1
     names = {"onnx": "ONNX Runtime", "openvino": "OpenVINO", "litert": "LiteRT"}
     summary = "; ".join(f"{names[fmt]} {done} of {total}" for fmt, (done, total) in counts.items())
     headline = f"INT8 keeps {KEPT:.0%} of the float32 mAP50 (models reaching {MEANINGFUL} in float32): {summary}."
