@@ -72,6 +72,33 @@ def test_taps_match_declaration_and_torchvision(builder):
     assert [info.tap for info in declared] == list(TAPS)
 
 
+def test_fused_shufflenet_blocks_interleave_exactly_as_torchvisions_shuffle():
+    from torchvision.models.shufflenetv2 import InvertedResidual
+
+    from ultralytics_light.interleave import InterleavedInvertedResidual
+
+    torch.manual_seed(0)
+    rows = rows_for("shufflenet_v2_x1_0")
+    inputs = {}  # each block's input, recorded while the rows run torchvision's own forward
+    blocks = [m for row in rows for m in row.modules() if isinstance(m, InvertedResidual)]
+    hooks = [block.register_forward_pre_hook(lambda m, args: inputs.setdefault(m, args[0])) for block in blocks]
+    with torch.no_grad():
+        for row in rows:
+            row.eval()
+        rows[2](rows[1](rows[0](torch.rand(1, 3, 128, 128))))
+        for hook in hooks:
+            hook.remove()
+        expected = {block: block(x) for block, x in inputs.items()}
+        for row in rows:
+            row.fuse()
+        assert {type(block) for block in blocks} == {InterleavedInvertedResidual}
+        assert {block.stride for block in blocks} == {1, 2}
+        for block, x in inputs.items():
+            fused_reference = InvertedResidual.forward(block, x)  # torchvision's cat + channel_shuffle, fused weights
+            assert torch.equal(block(x), fused_reference)
+            torch.testing.assert_close(block(x), expected[block], rtol=1e-4, atol=1e-4)
+
+
 def test_declared_channels_are_torchvisions():
     torch.manual_seed(0)
     mobilenet = get_model("mobilenet_v2", weights=None)

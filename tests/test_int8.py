@@ -15,8 +15,17 @@ print("exported", YOLO(sys.argv[1]).export(format="openvino", quantize=8, data=s
 """
 
 # Ops whose output values are some of their input values: quantized in, quantized out (ShuffleNetV2's channel
-# shuffle and max pooling).
-SELECTING_OPS = {"Reshape", "Transpose", "ShuffleChannels", "VariadicSplit", "Split", "StridedSlice", "MaxPool"}
+# interleave and max pooling).
+SELECTING_OPS = {
+    "Reshape",
+    "Unsqueeze",
+    "Transpose",
+    "ShuffleChannels",
+    "VariadicSplit",
+    "Split",
+    "StridedSlice",
+    "MaxPool",
+}
 
 
 def quantized(node) -> bool:

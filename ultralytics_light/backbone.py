@@ -11,6 +11,7 @@ from typing import ClassVar
 from torch import nn
 
 from ultralytics_light.families import TAPS, Family
+from ultralytics_light.interleave import interleave_shuffles
 from ultralytics_light.normalize import ImageNetNormalize
 from ultralytics_light.pyramid import NotAPyramidError, Unit, check_sequential, nest, shape_only_model, stage_units
 from ultralytics_light.weights import build_torchvision_model, check_weights, weights_enum
@@ -256,7 +257,8 @@ class TorchvisionStage(nn.Sequential):
         return self
 
     def fuse(self) -> None:
-        """Fold every BatchNorm into the convolution that feeds it, for inference (see `conv_norm_pairs`)."""
+        """Prepare for inference: fold every BatchNorm into the convolution that feeds it (see `conv_norm_pairs`) and
+        compute ShuffleNetV2's channel shuffle as one interleave (interleave.py). The output stays the same."""
         from ultralytics.utils.torch_utils import fuse_conv_and_bn
 
         for module in list(self.modules()):
@@ -264,6 +266,7 @@ class TorchvisionStage(nn.Sequential):
                 conv, norm = getattr(module, conv_name), getattr(module, norm_name)
                 setattr(module, conv_name, fuse_conv_and_bn(conv, norm))
                 setattr(module, norm_name, nn.Identity())
+        interleave_shuffles(self)
 
     def is_fused(self) -> bool:
         """Whether no BatchNorm is left in this stage."""

@@ -1,0 +1,30 @@
+"""ShuffleNetV2's concatenate-then-shuffle, computed at inference as one interleave of the two branches."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torchvision.models.shufflenetv2 import InvertedResidual
+
+
+class InterleavedInvertedResidual(InvertedResidual):
+    """torchvision's ShuffleNetV2 block with `channel_shuffle(cat((a, b)), 2)` computed as `stack((a, b), 2)`
+    flattened: the same channels in the same order, bit for bit. OpenVINO turns torchvision's reshape-transpose-reshape
+    into a ShuffleChannels copy after the concatenation's copy, and the stack into a single copy; at 640 px the lite
+    ShuffleNetV2 then runs about a fifth faster in OpenVINO, in float32 and INT8 alike (README, "INT8")."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.stride == 1:
+            x1, x2 = x.chunk(2, dim=1)
+            a, b = x1, self.branch2(x2)
+        else:
+            a, b = self.branch1(x), self.branch2(x)
+        return torch.stack((a, b), dim=2).flatten(1, 2)
+
+
+def interleave_shuffles(module: nn.Module) -> None:
+    """Give every torchvision ShuffleNetV2 block in `module` the interleaving forward; parameters and state-dict keys
+    stay as they are, so this applies to a built (and fused) model in place."""
+    for block in module.modules():
+        if type(block) is InvertedResidual:
+            block.__class__ = InterleavedInvertedResidual
