@@ -3,7 +3,7 @@ PIP := $(PYTHON) -m pip
 COCO128 ?= ../shared/datasets/coco128
 IMAGENET ?= ../shared/weights
 
-.PHONY: install reinstall test test-compat bench imagenet-weights bench-accuracy bench-recipes bench-edge bench-parity
+.PHONY: install reinstall test test-compat bench imagenet-weights bench-accuracy bench-recipes bench-edge bench-parity bench-int8
 
 # Everything the tests need, with torch/torchvision/ultralytics pinned to the tested releases.
 install:
@@ -57,3 +57,16 @@ bench-edge: imagenet-weights
 # cores; resumes where it stopped (runs in build/parity).
 bench-parity: imagenet-weights
 	$(PYTHON) bench/parity.py --backgrounds $(COCO128)/images/train2017 --readme README.md
+
+# Not a test: INT8 latency against float32 at 640 px for every lite model and stock yolo11n (ONNX Runtime, OpenVINO;
+# LiteRT for the lite MobileNetV2 and ShuffleNetV2), and ShuffleNetV2's channel shuffle against the interleave that
+# `fuse()` makes of it; writes bench/int8.md, bench/int8-litert.md and bench/interleave.md. About 20 minutes: run it on
+# an otherwise idle CPU. bench-parity's synthetic set only calibrates INT8 here.
+LITE_MODELS = $(patsubst cfg/models/yolo11-%.yaml,yolo11n-%.yaml,$(wildcard cfg/models/yolo11-lite-*.yaml))
+SHAPES = build/parity/shapes
+bench-int8: reinstall
+	$(PYTHON) bench/shapes.py $(SHAPES) --backgrounds $(COCO128)/images/train2017
+	$(PYTHON) bench/int8.py --models $(LITE_MODELS) yolo11n.yaml --formats onnx openvino --data $(SHAPES)/data.yaml
+	$(PYTHON) bench/int8.py --models yolo11n-lite-mobilenetv2.yaml yolo11n-lite-shufflenetv2.yaml --formats litert \
+		--data $(SHAPES)/data.yaml --out bench/int8-litert.md
+	$(PYTHON) bench/interleave.py --data $(SHAPES)/data.yaml --formats openvino onnx litert

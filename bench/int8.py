@@ -133,6 +133,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     data = str(Path(args.data).resolve()) if Path(args.data).exists() else args.data
     lines = [
+        f"# INT8 against float32: {', '.join(args.formats)}, {args.imgsz} px",
+        "",
+        "Made with `bench/int8.py` (Ultralytics' own exporter, `quantize=8`); see the README's \"INT8\" section.",
+        "",
         f"Measured on {machine(args.threads)}; {args.imgsz} px, batch 1, median ± IQR of {args.runs} interleaved "
         f"runs. INT8 calibrated on the {'train' if args.val else 'val'} split of `{Path(args.data).name}`.",
         "",

@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> None:
         "|---|---|---|---|---|---|",
     ]
     counts = {"onnx": [0, 0], "openvino": [0, 0], "litert": [0, 0]}  # [kept within KEPT, measured], meaningful models
-    for model in models:  # one model at a time, so that a stopped run has published every model before it
+    for model in models:  # one model at a time, each published as soon as it is measured
         row = bench_accuracy(work / "trained", data, [model], common)[0]
         label = row["model"]
         rows = exports(best(work / "trained", label), label, data, work / "int8" / f"{label}.json")
@@ -105,6 +105,11 @@ def main(argv: list[str] | None = None) -> None:
             if pair is not None and pair[0] >= MEANINGFUL:
                 counts[fmt][0] += kept(*pair)
                 counts[fmt][1] += 1
+        publish(table, counts, common, args.out, args.readme)
+
+
+def publish(table: list[str], counts: dict[str, list[int]], common: list[str], out: Path, readme: Path | None) -> None:
+    """Write parity.md (and the README's parity section) from the rows measured so far."""
     names = {"onnx": "ONNX Runtime", "openvino": "OpenVINO", "litert": "LiteRT"}
     summary = "; ".join(f"{names[fmt]} {done} of {total}" for fmt, (done, total) in counts.items())
     headline = f"INT8 keeps {KEPT:.0%} of the float32 mAP50 (models reaching {MEANINGFUL} in float32): {summary}."
@@ -123,13 +128,13 @@ def main(argv: list[str] | None = None) -> None:
             *table,
         ]
     )
-    args.out.write_text(text + "\n")
-    if args.readme:
+    out.write_text(text + "\n")
+    if readme:
         from ultralytics_light.report import replace_section
 
-        replace_section(args.readme, "parity", "\n".join([headline, "", *table]))
+        replace_section(readme, "parity", "\n".join([headline, "", *table]))
     print(text)
-    print(f"wrote {args.out}")
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":
