@@ -12,8 +12,9 @@ from ultralytics_light.patches import Patcher
 
 
 def our_classes() -> list[type]:
-    """Our backbone rows and normalization, and the module classes torchvision builds its classifiers from (the
-    modules that define its classification builders, and torchvision.ops' blocks they use)."""
+    """Our backbone rows, normalization and fused ShuffleNetV2 block (a model saved after `fuse()`), and the module
+    classes torchvision builds its classifiers from (the modules that define its classification builders, and
+    torchvision.ops' blocks they use)."""
     import inspect
     from importlib import import_module
 
@@ -22,6 +23,7 @@ def our_classes() -> list[type]:
 
     from ultralytics_light.backbone import classifier_builders
     from ultralytics_light.families import FAMILIES, family_class
+    from ultralytics_light.interleave import InterleavedInvertedResidual
     from ultralytics_light.normalize import ImageNetNormalize
 
     names = {get_model_builder(b).__module__ for b in classifier_builders()} | {
@@ -35,7 +37,8 @@ def our_classes() -> list[type]:
         if issubclass(c, nn.Module) and c.__module__ == name
     }
     rows = [family_class(family) for family in FAMILIES.values()]
-    return [*rows, ImageNetNormalize, *sorted(blocks, key=lambda c: f"{c.__module__}.{c.__qualname__}")]
+    blocks = sorted(blocks, key=lambda c: f"{c.__module__}.{c.__qualname__}")
+    return [*rows, ImageNetNormalize, InterleavedInvertedResidual, *blocks]
 
 
 def with_our_classes(allowed: dict | list) -> dict | list:

@@ -23,6 +23,7 @@ PICKLED_PATHS = {  # moving any of these breaks old checkpoints: keep an alias a
     "ultralytics_light.mobilenetv2.MobileNetV2",
     "ultralytics_light.shufflenetv2.ShuffleNetV2",
     "ultralytics_light.normalize.ImageNetNormalize",
+    "ultralytics_light.interleave.InterleavedInvertedResidual",  # a ShuffleNetV2 model saved after fuse()
     *(f"ultralytics_light.rows.{name}" for name in ("MobileNetV3", "EfficientNet", "RegNet", "MNASNet", "ResNet")),
     "ultralytics_light.rows.TorchvisionBackbone",
 }
