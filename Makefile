@@ -59,9 +59,11 @@ bench-parity: imagenet-weights
 	$(PYTHON) bench/parity.py --backgrounds $(COCO128)/images/train2017 --readme README.md
 
 # Not a test: INT8 latency against float32 at 640 px for every lite model and stock yolo11n (ONNX Runtime, OpenVINO;
-# LiteRT for the lite MobileNetV2 and ShuffleNetV2), and ShuffleNetV2's channel shuffle against the interleave that
-# `fuse()` makes of it; writes bench/int8.md, bench/int8-litert.md and bench/interleave.md. About 20 minutes: run it on
-# an otherwise idle CPU. bench-parity's synthetic set only calibrates INT8 here.
+# LiteRT for the lite MobileNetV2 and ShuffleNetV2); ShuffleNetV2's channel shuffle against the interleave that `fuse()`
+# makes of it; OpenVINO's per-layer profile of the two lite models furthest from 0.6× INT8 ÷ float32, beside the lite
+# MobileNetV2 and yolo11n. Writes bench/int8.md, bench/int8-litert.md, bench/interleave.md and
+# bench/openvino-profile.md. About 25 minutes: run it on an otherwise idle CPU. bench-parity's synthetic set only
+# calibrates INT8 here.
 LITE_MODELS = $(patsubst cfg/models/yolo11-%.yaml,yolo11n-%.yaml,$(wildcard cfg/models/yolo11-lite-*.yaml))
 SHAPES = build/parity/shapes
 bench-int8: reinstall
@@ -70,3 +72,5 @@ bench-int8: reinstall
 	$(PYTHON) bench/int8.py --models yolo11n-lite-mobilenetv2.yaml yolo11n-lite-shufflenetv2.yaml --formats litert \
 		--data $(SHAPES)/data.yaml --out bench/int8-litert.md
 	$(PYTHON) bench/interleave.py --data $(SHAPES)/data.yaml --formats openvino onnx litert
+	$(PYTHON) bench/openvino_profile.py --models yolo11n-lite-shufflenetv2.yaml yolo11n-lite-mobilenetv3-small.yaml \
+		yolo11n-lite-mobilenetv2.yaml yolo11n.yaml --data $(SHAPES)/data.yaml
