@@ -61,12 +61,12 @@ def kept_float(graph, which: str) -> list[str]:
     return [n.name for n in head if n.op_type not in weighted] + [n.name for n in stem]  # the decode and the stem
 
 
-def quantize(fp32: Path, out: Path, images: list[np.ndarray], options: dict, which: str) -> Path:
+def quantize(fp32: Path, out: Path, images: list[np.ndarray], options: dict, exclude: list[str]) -> Path:
+    """`quantize_static` of the float32 ONNX file with `options`, the nodes named in `exclude` left float."""
     import onnx
     from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantType, quantize_static
 
-    graph = onnx.load(str(fp32)).graph
-    name = graph.input[0].name
+    name = onnx.load(str(fp32)).graph.input[0].name
 
     class Reader(CalibrationDataReader):
         def __init__(self):
@@ -75,7 +75,7 @@ def quantize(fp32: Path, out: Path, images: list[np.ndarray], options: dict, whi
         def get_next(self):
             return next(self.feeds, None)
 
-    kwargs = {"per_channel": options.get("per_channel", False), "nodes_to_exclude": kept_float(graph, which)}
+    kwargs = {"per_channel": options.get("per_channel", False), "nodes_to_exclude": exclude}
     if options.get("u8"):
         kwargs["activation_type"] = QuantType.QUInt8
     if options.get("percentile"):
@@ -85,6 +85,7 @@ def quantize(fp32: Path, out: Path, images: list[np.ndarray], options: dict, whi
 
 
 def main(argv: list[str] | None = None) -> None:
+    import onnx
     from ultralytics import YOLO
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -96,13 +97,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "ort_int8.md")
     args = parser.parse_args(argv)
-    data = str(Path(args.data).resolve())
+    data, model = str(Path(args.data).resolve()), str(Path(args.model).resolve())
     with tempfile.TemporaryDirectory() as folder, contextlib.chdir(folder):
-        fp32 = Path(YOLO(str(Path(args.model).resolve())).export(format="onnx", imgsz=args.imgsz, device="cpu"))
+        fp32 = Path(YOLO(model).export(format="onnx", imgsz=args.imgsz, device="cpu"))
         images = calibration_images(data, args.imgsz)
+        graph = onnx.load(str(fp32)).graph
         models = {"float32": fp32}
         for key, (_, options, which) in SETTINGS.items():
-            models[key] = quantize(fp32, Path(folder) / f"{key}.onnx", images, options, which)
+            models[key] = quantize(fp32, Path(folder) / f"{key}.onnx", images, options, kept_float(graph, which))
         times = time_interleaved([{k: runner(p, args.imgsz, args.threads) for k, p in models.items()}], args.warmup,
                                  args.runs)[0]  # fmt: skip
         lines = [
