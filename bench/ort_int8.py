@@ -19,6 +19,8 @@ from int8 import runner, validate
 
 from ultralytics_light.timing import machine, summary, time_interleaved
 
+WEIGHTED = ("Conv", "Gemm", "MatMul")  # the only ops Ultralytics' ONNX INT8 export quantizes
+
 # name: (what the table calls it, quantize_static keyword arguments, which nodes stay float)
 SETTINGS = {
     "conv": ("Conv only, signed activations (Ultralytics' choice)", {}, "all but Conv"),
@@ -47,18 +49,22 @@ def calibration_images(data: str, imgsz: int) -> list[np.ndarray]:
     ]
 
 
+def layer_of(node: str) -> int:
+    """The model layer an ONNX node of an Ultralytics export belongs to ('/model.12/cv1/conv/Conv' → 12), else -1."""
+    return int(node.split("/")[1].split(".")[1]) if node.startswith("/model.") else -1
+
+
 def kept_float(graph, which: str) -> list[str]:
     """Names of the nodes a setting leaves in float. The stem (normalization and first convolution) stays float in
     the settings that quantize beyond convolutions: quantizing the raw image there costs accuracy for no speed."""
-    last = max(int(n.name.split("/")[1].split(".")[1]) for n in graph.node if n.name.startswith("/model."))
-    head = [n for n in graph.node if n.name.startswith(f"/model.{last}/") or not n.name.startswith("/model.")]
+    last = max(layer_of(n.name) for n in graph.node)
+    head = [n for n in graph.node if layer_of(n.name) in (last, -1)]
     stem = [n for n in graph.node if "/normalize/" in n.name][:2] + [next(n for n in graph.node if n.op_type == "Conv")]
-    weighted = ("Conv", "Gemm", "MatMul")
     if which == "all but Conv":
-        return [n.name for n in graph.node if n.op_type not in weighted]
+        return [n.name for n in graph.node if n.op_type not in WEIGHTED]
     if which == "head":
         return [n.name for n in head + stem]
-    return [n.name for n in head if n.op_type not in weighted] + [n.name for n in stem]  # the decode and the stem
+    return [n.name for n in head if n.op_type not in WEIGHTED] + [n.name for n in stem]  # the decode and the stem
 
 
 def quantize(fp32: Path, out: Path, images: list[np.ndarray], options: dict, exclude: list[str]) -> Path:

@@ -19,10 +19,8 @@ from pathlib import Path
 
 from edge import best
 from int8 import validate
-from ort_int8 import calibration_images, quantize
+from ort_int8 import WEIGHTED, calibration_images, layer_of, quantize
 from parity import IMGSZ, MEANINGFUL, kept
-
-WEIGHTED = ("Conv", "Gemm", "MatMul")  # what Ultralytics' ONNX INT8 export quantizes
 
 
 def failing(work: Path) -> list[str]:
@@ -44,11 +42,6 @@ def parts(checkpoint: Path) -> dict[str, set[int]]:
     ours = {i for i, layer in enumerate(layers) if type(layer).__module__.startswith("ultralytics_light")}
     detect = {len(layers) - 1}
     return {"our backbone": ours, "Ultralytics' neck": set(range(len(layers))) - ours - detect, "Detect": detect}
-
-
-def layer_of(node: str) -> int:
-    """The model layer an ONNX node of an Ultralytics export belongs to ('/model.12/cv1/conv/Conv' → 12), else -1."""
-    return int(node.split("/")[1].split(".")[1]) if node.startswith("/model.") else -1
 
 
 def measure(checkpoint: Path, data: str) -> list[str]:
