@@ -53,12 +53,12 @@ bench-edge: imagenet-weights
 	$(PYTHON) bench/edge.py --coco128 $(COCO128)
 
 # Not a test: INT8 against float32 for every shipped detect model, each trained on a synthetic set it learns from
-# scratch (shapes on crops of COCO128's photographs); writes bench/parity.md and the README's table, then, for each
-# model whose ONNX Runtime INT8 keeps too little, which part of it loses the accuracy (bench/ort-int8-layers.md).
+# scratch (shapes on crops of COCO128's photographs); writes bench/parity.md and the README's table, then each model's
+# ONNX Runtime INT8 under stock Ultralytics' settings and ours (bench/ort-int8-settings.md, about 15 minutes).
 # Hours on 2 cores; resumes where it stopped (runs in build/parity).
 bench-parity: imagenet-weights
 	$(PYTHON) bench/parity.py --backgrounds $(COCO128)/images/train2017 --readme README.md
-	$(PYTHON) bench/ort_int8_layers.py --work build/parity
+	$(PYTHON) bench/ort_int8_settings.py --work build/parity
 
 # Not a test: INT8 latency against float32 at 640 px for every lite model and stock yolo11n (ONNX Runtime, OpenVINO;
 # LiteRT for the lite MobileNetV2 and ShuffleNetV2); ShuffleNetV2's channel shuffle against the interleave that `fuse()`

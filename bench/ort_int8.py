@@ -1,4 +1,5 @@
-"""ONNX Runtime static INT8 settings, beyond the one Ultralytics' `format=onnx quantize=8` uses: mAP and latency.
+"""ONNX Runtime static INT8 settings, beside the two `format=onnx quantize=8` uses (Ultralytics' per-tensor weights for
+stock models, per-channel for ours: patches/onnx_int8_per_channel.py): mAP and latency.
 
 Each setting quantizes the checkpoint's float32 ONNX export with `onnxruntime.quantization.quantize_static`,
 calibrated on the data's train split (letterboxed as Ultralytics does), then each is validated with `yolo val` on
@@ -23,8 +24,8 @@ WEIGHTED = ("Conv", "Gemm", "MatMul")  # the only ops Ultralytics' ONNX INT8 exp
 
 # name: (what the table calls it, quantize_static keyword arguments, which nodes stay float)
 SETTINGS = {
-    "conv": ("Conv only, signed activations (Ultralytics' choice)", {}, "all but Conv"),
-    "conv_pc": ("Conv only, per-channel weights", {"per_channel": True}, "all but Conv"),
+    "conv": ("Conv only, signed activations, per-tensor weights (stock Ultralytics)", {}, "all but Conv"),
+    "conv_pc": ("the same, per-channel weights (`quantize=8` for our models)", {"per_channel": True}, "all but Conv"),
     "all_u8_pc": ("all but the head's decode, unsigned activations, per-channel", {"per_channel": True, "u8": True},
                   "decode"),
     "all_u8_pc_pct": ("the same, percentile calibration", {"per_channel": True, "u8": True, "percentile": True},
@@ -81,7 +82,8 @@ def quantize(fp32: Path, out: Path, images: list[np.ndarray], options: dict, exc
         def get_next(self):
             return next(self.feeds, None)
 
-    kwargs = {"per_channel": options.get("per_channel", False), "nodes_to_exclude": exclude}
+    kwargs = {"per_channel": options.get("per_channel", False), "nodes_to_exclude": exclude,
+              "extra_options": options.get("extra_options", {})}  # fmt: skip
     if options.get("u8"):
         kwargs["activation_type"] = QuantType.QUInt8
     if options.get("percentile"):

@@ -5,6 +5,7 @@ PYTHONPATH puts one Ultralytics release before the main environment's. Each prin
     python compat/checks.py yamls
     python compat/checks.py reload path/to/best.pt path/to/bus.jpg
     python compat/checks.py onnx path/to/best.pt path/to/best.onnx
+    python compat/checks.py int8 path/to/best_int8.onnx
 """
 
 from __future__ import annotations
@@ -80,5 +81,22 @@ def onnx(best: str, exported: str) -> None:
     report(ok=ours.shape == expected.shape and box <= 1e-2 and score <= 1e-3, box=box, score=score)
 
 
+def int8(exported: str) -> None:
+    """Every convolution of the ONNX Runtime INT8 export has its weights scaled per output channel, as our patch to
+    Ultralytics' quantizer asks of ONNX Runtime (patches/onnx_int8_quantize.py)."""
+    import onnx
+    from onnx.numpy_helper import to_array
+
+    graph = onnx.load(exported).graph
+    initializers = {tensor.name: tensor for tensor in graph.initializer}
+    producers = {output: node for node in graph.node for output in node.output}
+    convs = [node for node in graph.node if node.op_type == "Conv"]
+    per_channel = 0
+    for conv in convs:
+        weight, scale = (to_array(initializers[name]) for name in producers[conv.input[1]].input[:2])
+        per_channel += scale.shape == (weight.shape[0],)
+    report(ok=bool(convs) and per_channel == len(convs), convs=len(convs), per_channel=per_channel)
+
+
 if __name__ == "__main__":
-    {"stock": stock, "yamls": yamls, "reload": reload, "onnx": onnx}[sys.argv[1]](*sys.argv[2:])
+    {"stock": stock, "yamls": yamls, "reload": reload, "onnx": onnx, "int8": int8}[sys.argv[1]](*sys.argv[2:])

@@ -9,7 +9,9 @@ on the spot:
 - yamls: every shipped YAML builds at scale n (in range), or is refused with the version message (out of range);
 - train, predict: `yolo train` one tiny epoch of yolo11n-shufflenetv2.yaml, `yolo predict` with its best.pt;
 - reload: best.pt loads, with our rows, and predicts (restricted loading too, where the release has it);
-- onnx: `yolo export format=onnx`, and ONNX Runtime's predictions equal PyTorch's.
+- onnx: `yolo export format=onnx`, and ONNX Runtime's predictions equal PyTorch's;
+- int8: where the release has ONNX Runtime INT8 (8.4.66 on), `yolo export format=onnx quantize=8` scales every
+  convolution's weights per channel (our settings, patches/onnx_int8_quantize.py).
 
     python compat/matrix.py                       # every release below; writes compat/results.md
     python compat/matrix.py --releases 8.4.0      # one release
@@ -43,7 +45,7 @@ IN_RANGE = (
 )  # fmt: skip
 OUT_OF_RANGE = ("8.2.103",)  # stock must still work there, and our models must give the version message
 TRAINED = "yolo11n-shufflenetv2.yaml"  # one detect model every supported release builds
-CHECKS = ("stock", "yamls", "train", "predict", "reload", "onnx")
+CHECKS = ("stock", "yamls", "train", "predict", "reload", "onnx", "int8")
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ultralytics-light" / "compat"
 
 
@@ -152,11 +154,27 @@ class Release:
             return False, result["detail"]
         return result["ok"], f"= PyTorch (boxes {result['box']:.0e} px, scores {result['score']:.0e})"
 
+    def int8(self) -> tuple[bool | None, str]:
+        quantizer = self.target / "ultralytics" / "utils" / "export" / "onnx.py"
+        if not quantizer.is_file() or "def onnx_int8_quantize" not in quantizer.read_text():
+            return None, "no ONNX Runtime INT8"
+        default = (self.target / "ultralytics" / "cfg" / "default.yaml").read_text()
+        quantize = "quantize=8" if "\nquantize:" in default else "int8=True"  # older releases take `int8`
+        result = self.run("yolo", "export", f"model={self.best}", "format=onnx", "imgsz=64", quantize,
+                          f"data={self.work.parent / 'data' / 'data.yaml'}")  # fmt: skip
+        exported = self.best.with_name(f"{self.best.stem}_int8.onnx")
+        if result.returncode or not exported.is_file():
+            return False, tail(result)
+        result = self.check("int8", str(exported))
+        if "convs" not in result:
+            return False, result["detail"]
+        return result["ok"], f"{result['per_channel']}/{result['convs']} convs per channel"
+
     def results(self) -> dict[str, tuple[bool | None, str]]:
         """Each check's (passed, detail); None where it does not apply or an earlier one failed."""
         results = {}
         for name in CHECKS:
-            if name in ("predict", "reload", "onnx") and (not self.in_range or not results["train"][0]):
+            if name in ("predict", "reload", "onnx", "int8") and (not self.in_range or not results["train"][0]):
                 results[name] = (None, "n/a" if not self.in_range else "no best.pt")
                 continue
             results[name] = getattr(self, name)()

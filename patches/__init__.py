@@ -26,6 +26,7 @@ PATCHES = (  # applied in this order, undone in reverse
     "checkpoint_rebuild",
     "fuse_backbone",
     "safe_load",
+    "onnx_int8_quantize",
 )
 UNAVAILABLE = "so its MobileNetV2/ShuffleNetV2 models are unavailable; stock Ultralytics is unaffected."
 _ABSENT = object()

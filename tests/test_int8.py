@@ -1,7 +1,12 @@
-"""INT8 export through Ultralytics' own path (`quantize=8`, calibrated on the user's `data`): OpenVINO with NNCF."""
+"""INT8 export through Ultralytics' own path (`quantize=8`, calibrated on the user's `data`): OpenVINO with NNCF, and
+ONNX Runtime with weights scaled per channel for our models (patches/onnx_int8_per_channel.py)."""
 
 from __future__ import annotations
 
+import contextlib
+import sys
+
+import numpy as np
 import pytest
 import torch
 from test_export import IMGSZ, LITE_MODELS, assert_close_predictions, export_varied
@@ -11,7 +16,7 @@ EXPORT_INT8 = f"""
 import sys
 from ultralytics import YOLO
 
-print("exported", YOLO(sys.argv[1]).export(format="openvino", quantize=8, data=sys.argv[2], imgsz={IMGSZ}))
+print("exported", YOLO(sys.argv[1]).export(format=sys.argv[3], quantize=8, data=sys.argv[2], imgsz={IMGSZ}))
 """
 
 # Ops whose output values are some of their input values: quantized in, quantized out (ShuffleNetV2's channel
@@ -42,7 +47,7 @@ def test_openvino_int8_export_quantizes_our_backbone_and_keeps_the_predictions(
 ):
     import openvino as ov
 
-    best, x, out = export_varied(trained[1], bus_jpg, run_fresh, tmp_path, EXPORT_INT8, str(detect_dataset))
+    best, x, out = export_varied(trained[1], bus_jpg, run_fresh, tmp_path, EXPORT_INT8, str(detect_dataset), "openvino")
     assert "exported" in out
     folder = best.parent / f"{best.stem}_int8_openvino_model"
 
@@ -68,3 +73,101 @@ def test_openvino_int8_export_quantizes_our_backbone_and_keeps_the_predictions(
     result = run_fresh("yolo", "predict", f"model={folder}", f"source={bus_jpg}", f"imgsz={IMGSZ}", "device=cpu",
                        f"project={tmp_path / 'predict'}", "save=False")  # fmt: skip
     assert "bus.jpg: 64x64" in result.stdout + result.stderr
+
+
+def conv_scales(onnx_file, rows: tuple[str, ...] = ("/model.",)) -> dict[str, dict[str, np.ndarray]]:
+    """{conv name: {'input': scale, 'weight': scale, 'channels': output channels}} for the convolutions of `rows`,
+    each scale that of the DequantizeLinear in front of the convolution."""
+    import onnx
+    from onnx.numpy_helper import to_array
+
+    graph = onnx.load(str(onnx_file)).graph
+    producers = {output: node for node in graph.node for output in node.output}
+    initializers = {tensor.name: to_array(tensor) for tensor in graph.initializer}
+    scales = {}
+    for conv in (n for n in graph.node if n.op_type == "Conv" and n.name.startswith(rows)):
+        dequantize = [producers[name] for name in conv.input[:2]]
+        assert [node.op_type for node in dequantize] == ["DequantizeLinear"] * 2, conv.name
+        scales[conv.name] = {key: initializers[node.input[1]] for key, node in zip(("input", "weight"), dequantize)}
+        scales[conv.name]["channels"] = initializers[dequantize[1].input[0]].shape[0]
+    return scales
+
+
+def quantized_conv(tmp_path, name: str, settings) -> dict[str, np.ndarray]:
+    """`conv_scales` of a single convolution quantized by ONNX Runtime under `settings`, calibrated on
+    two images: one of range about ±1, one about ±9."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    from onnxruntime import quantization
+
+    rng = np.random.default_rng(0)
+    magnitudes = np.float32([1, 0.1, 0.01, 0.001])[:, None, None, None]  # each output channel's largest |weight|
+    weight = np.sign(rng.standard_normal((4, 3, 3, 3))).astype(np.float32) * magnitudes
+    graph = helper.make_graph(
+        [helper.make_node("Conv", ["x", "w"], ["y"], name="conv")], "conv",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 6, 6])],
+        [numpy_helper.from_array(weight, "w")],
+    )  # fmt: skip
+    fp32, int8 = tmp_path / f"{name}.onnx", tmp_path / f"{name}_int8.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), fp32)
+    images = [np.clip(rng.standard_normal((1, 3, 8, 8)), -1, 1) * scale for scale in (1, 9)]
+
+    class Reader(quantization.CalibrationDataReader):
+        def __init__(self):
+            self.feeds = iter({"x": image.astype(np.float32)} for image in images)
+
+        def get_next(self):
+            return next(self.feeds, None)
+
+    with settings():
+        quantization.quantize_static(str(fp32), str(int8), Reader())
+    return conv_scales(int8, ("conv",))["conv"]
+
+
+def test_our_onnx_runtime_settings_scale_weights_per_channel_and_average_activation_ranges(tmp_path):
+    from ultralytics_light.patches.onnx_int8_quantize import our_settings
+
+    stock = quantized_conv(tmp_path, "stock", contextlib.nullcontext)
+    ours = quantized_conv(tmp_path, "ours", our_settings)
+    assert stock["weight"].shape == () and ours["weight"].shape == (4,)
+    # Each channel's own scale: 1000 times apart, as the channels' weights are.
+    assert ours["weight"][0] / ours["weight"][3] == pytest.approx(1000, rel=1e-3)
+    # The ±9 image sets the stock range; ours is the mean of the two images' ranges, ±5.
+    assert stock["input"] == pytest.approx(18 / 255, rel=0.05)
+    assert ours["input"] == pytest.approx(10 / 255, rel=0.05)
+
+
+@pytest.mark.parametrize("trained", LITE_MODELS, indirect=True)
+def test_onnx_int8_export_scales_our_weights_per_channel_and_keeps_the_predictions(
+    trained, detect_dataset, bus_jpg, run_fresh, tmp_path
+):
+    import onnxruntime as ort
+
+    best, x, out = export_varied(trained[1], bus_jpg, run_fresh, tmp_path, EXPORT_INT8, str(detect_dataset), "onnx")
+    assert "exported" in out
+    int8 = best.with_name(f"{best.stem}_int8.onnx")
+
+    # Every convolution, of our backbone (model.0-2) and of Ultralytics' layers, has one weight scale per channel.
+    scales = conv_scales(int8)
+    assert any(name.startswith(("/model.0/", "/model.1/", "/model.2/")) for name in scales)
+    assert {name: s["weight"].shape for name, s in scales.items() if s["weight"].shape != (s["channels"],)} == {}
+
+    with torch.no_grad():
+        expected = YOLO(best).model.float().eval().fuse(verbose=False)(x)[0]
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1  # pinned, so that the comparison does not depend on the machine's cores
+    session = ort.InferenceSession(str(int8), options, providers=["CPUExecutionProvider"])
+    ours = torch.from_numpy(session.run(None, {"images": x.numpy()})[0])
+    assert_close_predictions(ours, expected, box_atol=0.5, score_atol=0.05)
+
+    result = run_fresh("yolo", "predict", f"model={int8}", f"source={bus_jpg}", f"imgsz={IMGSZ}", "device=cpu",
+                       f"project={tmp_path / 'predict'}", "save=False")  # fmt: skip
+    assert "bus.jpg: 64x64" in result.stdout + result.stderr
+
+
+def test_onnx_int8_export_of_a_stock_model_is_left_per_tensor(detect_dataset, run_fresh, tmp_path):
+    run_fresh(sys.executable, "-c", EXPORT_INT8, "yolo11n.yaml", str(detect_dataset), "onnx")
+    scales = conv_scales(tmp_path / "yolo11n_int8.onnx")
+    assert scales
+    assert {name: s["weight"].shape for name, s in scales.items() if s["weight"].shape != ()} == {}
