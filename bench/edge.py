@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> None:
     if not report.is_file():
         checkpoints = [str(teacher), str(student)]
         int8.main(["--models", *checkpoints, "--data", str(data), "--imgsz", str(imgsz), "--val", "--out", str(report)])
-    table = report.read_text().splitlines()
+    table = report.read_text().splitlines()[4:]  # without int8.md's title and its "Made with" line
     lines += ["", f"## Float32 and INT8 exports ({imgsz} px)", "", *table, ""]
 
     settings = work / "ort_int8.md"

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from int8 import runner, validate
 
+from ultralytics_light.patches.onnx_int8_quantize import EXTRA_OPTIONS, QUANTIZE_STATIC
 from ultralytics_light.timing import machine, summary, time_interleaved
 
 WEIGHTED = ("Conv", "Gemm", "MatMul")  # the only ops Ultralytics' ONNX INT8 export quantizes
@@ -25,7 +26,8 @@ WEIGHTED = ("Conv", "Gemm", "MatMul")  # the only ops Ultralytics' ONNX INT8 exp
 # name: (what the table calls it, quantize_static keyword arguments, which nodes stay float)
 SETTINGS = {
     "conv": ("Conv only, signed activations, per-tensor weights (stock Ultralytics)", {}, "all but Conv"),
-    "conv_pc": ("the same, per-channel weights (`quantize=8` for our models)", {"per_channel": True}, "all but Conv"),
+    "conv_ours": ("the same, per-channel weights, averaged ranges (`quantize=8` for our models)",
+                  {**QUANTIZE_STATIC, "extra_options": EXTRA_OPTIONS}, "all but Conv"),
     "all_u8_pc": ("all but the head's decode, unsigned activations, per-channel", {"per_channel": True, "u8": True},
                   "decode"),
     "all_u8_pc_pct": ("the same, percentile calibration", {"per_channel": True, "u8": True, "percentile": True},
