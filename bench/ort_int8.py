@@ -1,5 +1,5 @@
-"""ONNX Runtime static INT8 settings, beside the two `format=onnx quantize=8` uses (Ultralytics' per-tensor weights for
-stock models, per-channel for ours: patches/onnx_int8_per_channel.py): mAP and latency.
+"""ONNX Runtime static INT8 settings, beside the two `format=onnx quantize=8` uses (ONNX Runtime's defaults for stock
+models; per-channel weights and averaged ranges for ours, patches/onnx_int8_quantize.py): mAP and latency.
 
 Each setting quantizes the checkpoint's float32 ONNX export with `onnxruntime.quantization.quantize_static`,
 calibrated on the data's train split (letterboxed as Ultralytics does), then each is validated with `yolo val` on
@@ -22,12 +22,14 @@ from ultralytics_light.patches.onnx_int8_quantize import EXTRA_OPTIONS, QUANTIZE
 from ultralytics_light.timing import machine, summary, time_interleaved
 
 WEIGHTED = ("Conv", "Gemm", "MatMul")  # the only ops Ultralytics' ONNX INT8 export quantizes
+# what `quantize=8` asks of ONNX Runtime for our models
+OUR_OPTIONS = {**QUANTIZE_STATIC, "extra_options": EXTRA_OPTIONS}
 
 # name: (what the table calls it, quantize_static keyword arguments, which nodes stay float)
 SETTINGS = {
     "conv": ("Conv only, signed activations, per-tensor weights (stock Ultralytics)", {}, "all but Conv"),
-    "conv_ours": ("the same, per-channel weights, averaged ranges (`quantize=8` for our models)",
-                  {**QUANTIZE_STATIC, "extra_options": EXTRA_OPTIONS}, "all but Conv"),
+    "conv_ours": ("the same, per-channel weights, averaged ranges (`quantize=8` for our models)", OUR_OPTIONS,
+                  "all but Conv"),
     "all_u8_pc": ("all but the head's decode, unsigned activations, per-channel", {"per_channel": True, "u8": True},
                   "decode"),
     "all_u8_pc_pct": ("the same, percentile calibration", {"per_channel": True, "u8": True, "percentile": True},

@@ -23,12 +23,13 @@ from pathlib import Path
 import numpy as np
 from edge import best
 from int8 import validate
-from ort_int8 import WEIGHTED, calibration_images, quantize
+from ort_int8 import OUR_OPTIONS, WEIGHTED, calibration_images, quantize
 from parity import IMGSZ, MEANINGFUL, kept
 
 from ultralytics_light.patches.onnx_int8_quantize import EXTRA_OPTIONS, QUANTIZE_STATIC
 
 STOCK, OURS = "stock Ultralytics", "ours (`quantize=8` for our models)"
+WAYS = {STOCK: {}, OURS: OUR_OPTIONS}
 ALONE = {"per-channel weights alone": QUANTIZE_STATIC, "averaged ranges alone": {"extra_options": EXTRA_OPTIONS}}
 
 
@@ -74,16 +75,15 @@ def measure(checkpoint: Path, data: str) -> tuple[dict[str, float], list[str]]:
         fp32 = Path(YOLO(str(checkpoint)).export(format="onnx", imgsz=IMGSZ, device="cpu"))
         images = calibration_images(data, IMGSZ)
         unweighted = [node.name for node in onnx.load(str(fp32)).graph.node if node.op_type not in WEIGHTED]
-        ways = {STOCK: {}, OURS: {**QUANTIZE_STATIC, "extra_options": EXTRA_OPTIONS}}
         scores = {"float32": validate(fp32, data, IMGSZ)}
-        for index, (way, options) in enumerate(ways.items()):
-            scores[way] = validate(quantize(fp32, Path(folder) / f"{index}.onnx", images, options, unweighted), data,
-                                   IMGSZ)  # fmt: skip
-        if kept(scores["float32"][0], scores[STOCK][0]):
-            return {way: map50 for way, (map50, _) in scores.items()}, []
-        for index, (way, options) in enumerate(ALONE.items(), len(ways)):
-            scores[way] = validate(quantize(fp32, Path(folder) / f"{index}.onnx", images, options, unweighted), data,
-                                   IMGSZ)  # fmt: skip
+        for index, (way, options) in enumerate({**WAYS, **ALONE}.items()):
+            if way in ALONE and kept(scores["float32"][0], scores[STOCK][0]):
+                break  # the stock settings keep enough: nothing to explain
+            quantized = quantize(fp32, Path(folder) / f"{index}.onnx", images, options, unweighted)
+            scores[way] = validate(quantized, data, IMGSZ)
+    map50s = {way: map50 for way, (map50, _) in scores.items()}
+    if ALONE.keys().isdisjoint(scores):
+        return map50s, []
     base = scores["float32"][0]
     detail = [
         "| quantized | mAP50 | mAP50-95 | of float32 mAP50 |",
@@ -94,7 +94,7 @@ def measure(checkpoint: Path, data: str) -> tuple[dict[str, float], list[str]]:
         "|---|---|---|---|",
         *output_peaks(checkpoint, images),
     ]
-    return {way: map50 for way, (map50, _) in scores.items()}, detail
+    return map50s, detail
 
 
 def main(argv: list[str] | None = None) -> None:
