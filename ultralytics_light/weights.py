@@ -151,9 +151,12 @@ def load_checked(model: nn.Module, builder: str, state_dict: Mapping[str, torch.
 
 
 def download(entry, builder: str) -> dict[str, torch.Tensor]:
-    """Download a tag's file into the cache through torchvision (progress bar, hash check) and return its tensors."""
+    """Download a tag's file into the cache as torchvision does (progress bar, hash check) and return its tensors.
+
+    torch.hub's loader, which `entry.get_state_dict` wraps: before torchvision 0.16 that wrapper takes no `check_hash`.
+    """
     try:
-        return entry.get_state_dict(progress=True, check_hash=True)
+        return torch.hub.load_state_dict_from_url(entry.url, progress=True, check_hash=True)
     except (URLError, OSError) as error:
         raise WeightsNotAvailableError(not_available_message(entry, builder, error)) from None
 
