@@ -3,7 +3,7 @@ PIP := $(PYTHON) -m pip
 COCO128 ?= ../shared/datasets/coco128
 IMAGENET ?= ../shared/weights
 
-.PHONY: install reinstall test test-compat bench imagenet-weights bench-accuracy bench-recipes bench-edge bench-parity bench-int8
+.PHONY: install reinstall test test-compat test-floor bench imagenet-weights bench-accuracy bench-recipes bench-edge bench-parity bench-int8
 
 # Everything the tests need, with torch/torchvision/ultralytics pinned to the tested releases.
 install:
@@ -17,11 +17,26 @@ reinstall:
 test: reinstall
 	$(PYTHON) -m pytest
 
-# Every Ultralytics release in compat/matrix.py, each installed alone beside the main environment (which stays as it
-# is): builds, trains, predicts, reloads and exports in fresh interpreters. Writes compat/results.md and the README's
-# table. About 8 minutes.
+# Every Ultralytics release in compat/matrix.py and the newest on the package index (resolved now), each installed
+# alone beside the main environment (which stays as it is): builds, trains, predicts, reloads and exports in fresh
+# interpreters. Writes compat/results.md and the README's table. Fails for a verified release only: a newer one's
+# failure is a warning and a row of the table. About 8 minutes.
 test-compat: reinstall
 	$(PYTHON) compat/matrix.py --readme README.md
+
+# The oldest torch/torchvision that setup.cfg admits, in a virtual environment of its own: first what a user of that
+# torch has (from the package index: torch 2.0's CUDA build, several GB), then this package installed by pip, which
+# keeps that torch (the results name the versions the checks ran on); then the matrix's checks there on the pinned
+# Ultralytics release. Writes compat/floor.md and the README's section. Not part of CI (downloads).
+FLOOR_VENV = build/floor
+FLOOR = torch==2.0.1 torchvision==0.15.2 'numpy<2'
+PINNED_ULTRALYTICS = $(shell grep '^ultralytics==' requirements-pinned.txt)
+test-floor: reinstall
+	$(PYTHON) -m venv $(FLOOR_VENV)
+	$(FLOOR_VENV)/bin/pip install --quiet $(FLOOR) $(PINNED_ULTRALYTICS) onnx onnxslim onnxruntime
+	$(FLOOR_VENV)/bin/pip install --quiet .
+	$(PYTHON) compat/matrix.py --python $(FLOOR_VENV)/bin/python --releases $(patsubst ultralytics==%,%,$(PINNED_ULTRALYTICS)) \
+		--out compat/floor.md --readme README.md --section floor
 
 # Not a test: times every shipped model against stock yolov5n/yolo11n/yolo26n, writes bench/results.* and the
 # README's model table. Several minutes; keep the machine otherwise idle.

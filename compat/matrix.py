@@ -13,9 +13,15 @@ on the spot:
 - int8: where the release has ONNX Runtime INT8 (8.4.66 on), `yolo export format=onnx quantize=8` scales every
   convolution's weights per channel (our settings, patches/onnx_int8_quantize.py).
 
-    python compat/matrix.py                       # every release below; writes compat/results.md
+Besides the releases listed below, the newest release on the package index is resolved when the matrix runs and
+checked too. Newer than every verified release, it is tried as our users' installs try it (patches/__init__.py): its
+failures are reported as warnings and in the table, but fail the run only for releases in the verified range, so that
+a day on which Ultralytics changes something of theirs does not turn CI red.
+
+    python compat/matrix.py                       # every release below and the newest; writes compat/results.md
     python compat/matrix.py --releases 8.4.0      # one release
     python compat/matrix.py --readme README.md    # also the README's table
+    python compat/matrix.py --python venv/bin/python --releases 8.4.190 --out compat/floor.md   # another environment
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -32,8 +39,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))  # the offline helpers the tests use
 
-from offline import fresh_command, offline_torch_home, rectangles_dataset  # noqa: E402
+from offline import fresh_command, rectangles_dataset  # noqa: E402
 
+from ultralytics_light.patches import NEWEST_VERIFIED, OLDEST_VERIFIED  # noqa: E402
 from ultralytics_light.report import replace_section  # noqa: E402
 
 # The supported range's ends, both sides of each change in Ultralytics' internals that our patches depend on (reg_max
@@ -44,9 +52,43 @@ IN_RANGE = (
     "8.4.190",
 )  # fmt: skip
 OUT_OF_RANGE = ("8.2.103",)  # stock must still work there, and our models must give the version message
+NEWEST = "newest"  # in --releases: the newest release on the package index, resolved when the matrix runs
+DECLARED = {"older": "outside", "supported": "supported", "newer": "newer: tried"}
 TRAINED = "yolo11n-shufflenetv2.yaml"  # one detect model every supported release builds
 CHECKS = ("stock", "yamls", "train", "predict", "reload", "onnx", "int8")
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ultralytics-light" / "compat"
+
+
+def version_key(release: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in release.split("."))
+
+
+def kind(release: str) -> str:
+    """'older' than every verified release (refused), 'supported' (the verified range), or 'newer' (tried)."""
+    if version_key(release) < version_key(OLDEST_VERIFIED):
+        return "older"
+    return "newer" if version_key(release) > version_key(NEWEST_VERIFIED) else "supported"
+
+
+def newest_release() -> str:
+    """The newest Ultralytics release the package index serves now, through pip and its settings."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "index", "versions", "ultralytics", "--disable-pip-version-check"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    found = re.search(r"^ultralytics \(([0-9.]+)\)", result.stdout, re.MULTILINE)
+    if found is None:
+        raise RuntimeError(tail(result))
+    return found.group(1)
+
+
+def offline_torch_home(home: Path, python: str) -> Path:
+    """tests/offline.py's weights cache, made by `python`: its torchvision names the files (some changed over time)."""
+    code = "import sys, pathlib, offline; offline.offline_torch_home(pathlib.Path(sys.argv[1]))"
+    subprocess.run(
+        [python, "-c", code, str(home)], check=True, env={**os.environ, "PYTHONPATH": str(HERE.parent / "tests")}
+    )
+    return home
 
 
 def install(release: str, cache: Path) -> Path:
@@ -66,14 +108,15 @@ def install(release: str, cache: Path) -> Path:
 class Release:
     """Runs the checks for one installed release, each in a fresh interpreter."""
 
-    def __init__(self, release: str, target: Path, work: Path):
-        self.release, self.target, self.work = release, target, work / release
+    def __init__(self, release: str, target: Path, work: Path, python: str = sys.executable):
+        self.release, self.target, self.work, self.python = release, target, work / release, python
         self.work.mkdir(parents=True, exist_ok=True)
-        self.in_range = release in IN_RANGE
+        self.kind = kind(release)
+        self.tried = self.kind != "older"  # our patches are applied (or their failure reported), not refused outright
         self.log = self.work / "log.txt"
 
     def run(self, *args: str, env: dict | None = None, timeout: float = 900) -> subprocess.CompletedProcess:
-        command, fresh_env = fresh_command(list(args), self.work / "settings", pythonpath=str(self.target))
+        command, fresh_env = fresh_command(list(args), self.work / "settings", str(self.target), self.python)
         result = subprocess.run(command, cwd=self.work, env={**fresh_env, **(env or {})}, capture_output=True,
                                 text=True, timeout=timeout)  # fmt: skip
         with self.log.open("a") as log:
@@ -81,7 +124,7 @@ class Release:
         return result
 
     def check(self, name: str, *args: str, env: dict | None = None) -> dict:
-        result = self.run(sys.executable, str(HERE / "checks.py"), name, *args, env=env)
+        result = self.run(self.python, str(HERE / "checks.py"), name, *args, env=env)
         lines = [line for line in result.stdout.splitlines() if line.startswith("RESULT ")]
         if result.returncode or not lines:
             return {"ok": False, "detail": tail(result)}
@@ -101,7 +144,7 @@ class Release:
             return False, result["detail"]
         outcomes = result["outcomes"]
         built = [name for name, outcome in outcomes.items() if outcome == "ok"]
-        if not self.in_range:
+        if not self.tried:
             refused = [name for name, outcome in outcomes.items() if version_message(outcome)]
             return len(refused) == len(outcomes), f"{len(refused)}/{len(outcomes)} refused with the version message"
         refused_lite = [name for name, outcome in outcomes.items() if "builds every Detect head with 16 DFL" in outcome]
@@ -117,12 +160,18 @@ class Release:
         result = self.run("yolo", "train", f"model={TRAINED}", f"data={self.work.parent / 'data' / 'data.yaml'}",
                           "epochs=1", "imgsz=64", "batch=4", "workers=0", "device=cpu", "plots=False",
                           f"project={self.work / 'runs'}", "name=train", "exist_ok=True")  # fmt: skip
-        if not self.in_range:
-            refused = result.returncode != 0 and version_message(result.stdout + result.stderr)
+        output = result.stdout + result.stderr
+        if not self.tried:
+            refused = result.returncode != 0 and version_message(output)
             return bool(refused), "refused with the version message" if refused else "not refused"
-        if f"Ultralytics {self.release} " not in result.stdout + result.stderr:
+        if f"Ultralytics {self.release} " not in output:
             return False, f"did not run ultralytics {self.release}: {tail(result)}"
-        return result.returncode == 0 and self.best.is_file(), "1 epoch" if self.best.is_file() else tail(result)
+        if not self.best.is_file():
+            return False, tail(result)
+        warnings = output.count(f"and {self.release} is running: its patches applied")
+        if self.kind == "newer":  # one warning that the release is not verified yet, once
+            return result.returncode == 0 and warnings == 1, f"1 epoch, {warnings} unverified-release warning(s)"
+        return result.returncode == 0 and warnings == 0, "1 epoch" + (", warned unverified!" if warnings else "")
 
     @property
     def best(self) -> Path:
@@ -174,8 +223,8 @@ class Release:
         """Each check's (passed, detail); None where it does not apply or an earlier one failed."""
         results = {}
         for name in CHECKS:
-            if name in ("predict", "reload", "onnx", "int8") and (not self.in_range or not results["train"][0]):
-                results[name] = (None, "n/a" if not self.in_range else "no best.pt")
+            if name in ("predict", "reload", "onnx", "int8") and (not self.tried or not results["train"][0]):
+                results[name] = (None, "n/a" if not self.tried else "no best.pt")
                 continue
             results[name] = getattr(self, name)()
         return results
@@ -189,47 +238,80 @@ def tail(result: subprocess.CompletedProcess) -> str:
     return ((result.stderr + result.stdout).strip().splitlines() or ["no output"])[-1][:300]
 
 
-def table(rows: dict[str, dict[str, tuple[bool | None, str]]]) -> str:
+def table(rows: dict[str, dict[str, tuple[bool | None, str]]], newest: str | None) -> str:
     mark = {True: "✅", False: "❌", None: "–"}
     lines = [
         "| release | declared | " + " | ".join(CHECKS) + " |",
         "|---|---|" + "---|" * len(CHECKS),
     ]
     for release, results in rows.items():
-        declared = "supported" if release in IN_RANGE else "outside"
+        declared = DECLARED[kind(release)] + (", newest on the index" if release == newest else "")
         cells = [f"{mark[results[c][0]]} {results[c][1]}" for c in CHECKS]
         lines.append(f"| {release} | {declared} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def environment() -> str:
-    import platform
-    from importlib.metadata import version
+def environment(python: str) -> str:
+    """The versions that `python` runs the checks with."""
+    code = (
+        "import platform; from importlib.metadata import version; "
+        "print(f'Python {platform.python_version()}, ' + ', '.join(f'{p} {version(p)}' for p in "
+        "('torch', 'torchvision', 'onnxruntime', 'ultralytics-light')))"
+    )
+    return subprocess.run([python, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
 
-    packages = ", ".join(f"{p} {version(p)}" for p in ("torch", "torchvision", "onnxruntime"))
-    return f"Python {platform.python_version()}, {packages}, ultralytics-light {version('ultralytics-light')}"
+
+def resolve(releases: list[str]) -> tuple[list[str], str | None, str]:
+    """The releases to check, with NEWEST resolved; the newest release (None if unresolved) and a note on it."""
+    if NEWEST not in releases:
+        return releases, None, ""
+    try:
+        newest = newest_release()
+    except Exception as error:
+        note = f"⚠️ The newest release on the package index could not be resolved ({error}), so it was not checked."
+        print(f"WARNING: {note}")
+        return [r for r in releases if r != NEWEST], None, note
+    resolved = list(dict.fromkeys(newest if r == NEWEST else r for r in releases))
+    return resolved, newest, f"The newest release on the package index when this ran: {newest}."
+
+
+def exit_status(failing: dict[str, list[str]]) -> int:
+    """1 if a verified release, or an older one (which must refuse), failed a check; newer ones only warn."""
+    return 1 if any(names for release, names in failing.items() if kind(release) != "newer") else 0
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--releases", nargs="+", default=[*OUT_OF_RANGE, *IN_RANGE])
+    parser.add_argument("--releases", nargs="+", default=[*OUT_OF_RANGE, *IN_RANGE, NEWEST],
+                        help=f"releases to check; '{NEWEST}': the newest on the package index")  # fmt: skip
+    parser.add_argument("--python", default=sys.executable,
+                        help="the interpreter whose environment (torch, torchvision, exporters, ultralytics-light) "
+                             "runs the checks; this one by default")  # fmt: skip
     parser.add_argument("--cache", type=Path, default=CACHE, help="where releases are installed (kept for reuse)")
-    parser.add_argument("--out", type=Path, default=HERE / "results.md")
-    parser.add_argument("--readme", type=Path, help="also replace the table between <!-- compat:... --> markers")
+    parser.add_argument("--out", type=Path, help="where to write the results (compat/results.md for a full run)")
+    parser.add_argument("--readme", type=Path, help="also replace the README's section (with the results file)")
+    parser.add_argument("--section", default="compat", help="the README section: between <!-- SECTION:... --> markers")
     args = parser.parse_args()
-    unknown = [r for r in args.releases if r not in IN_RANGE + OUT_OF_RANGE]
-    if unknown:
-        parser.error(f"{unknown} are in neither IN_RANGE nor OUT_OF_RANGE; add them to one")
+    args.python = os.path.abspath(args.python)  # the checks run in another folder; a venv's python stays a link
+    full = set(IN_RANGE + OUT_OF_RANGE) <= set(args.releases) and args.python == sys.executable
+    out = args.out or (HERE / "results.md" if full else None)
+    releases, newest, newest_note = resolve(args.releases)
 
     start, rows = time.time(), {}
     with tempfile.TemporaryDirectory(prefix="ultralytics-light-compat-") as tmp:
         work = Path(tmp)
-        os.environ["TORCH_HOME"] = str(offline_torch_home(work / "torch_home"))
+        os.environ["TORCH_HOME"] = str(offline_torch_home(work / "torch_home", args.python))
         rectangles_dataset(work / "data")
-        for k, release in enumerate(args.releases, 1):
-            print(f"[{k}/{len(args.releases)}] ultralytics {release} ...", flush=True)
+        for k, release in enumerate(releases, 1):
+            print(f"[{k}/{len(releases)}] ultralytics {release} ({DECLARED[kind(release)]}) ...", flush=True)
             started = time.time()
-            runner = Release(release, install(release, args.cache), work)
+            try:
+                runner = Release(release, install(release, args.cache), work, args.python)
+            except SystemExit as error:  # pip could not install it: for a newer release, a row saying so
+                if kind(release) != "newer":
+                    raise
+                rows[release] = {name: (False if name == "stock" else None, str(error)[:300]) for name in CHECKS}
+                continue
             rows[release] = runner.results()
             for name, (passed, detail) in rows[release].items():
                 print(f"    {name:8s} {'pass' if passed else 'n/a ' if passed is None else 'FAIL'}  {detail}")
@@ -239,17 +321,29 @@ def main() -> int:
                 print(runner.log.read_text()[-6000:])
         elapsed = time.time() - start
 
-    summary = (
-        f"{table(rows)}\n\n{len(rows)} releases in {elapsed / 60:.1f} min on {os.cpu_count()} CPUs; {environment()}."
+    failing = {
+        release: [name for name, (passed, _) in checks.items() if passed is False] for release, checks in rows.items()
+    }
+    newer_failing = [release for release, names in failing.items() if names and kind(release) == "newer"]
+    summary = "\n\n".join(
+        part
+        for part in (
+            table(rows, newest),
+            newest_note,
+            f"{len(rows)} releases in {elapsed / 60:.1f} min on {os.cpu_count()} CPUs; {environment(args.python)}.",
+        )
+        if part
     )
     print("\n" + summary)
-    if set(args.releases) == set(IN_RANGE + OUT_OF_RANGE):
-        args.out.write_text(
-            f"# Compatibility matrix\n\nWritten by `make test-compat` (compat/matrix.py).\n\n{summary}\n"
-        )
+    for release in newer_failing:
+        print(f"\nWARNING: ultralytics {release}, newer than the newest verified release ({NEWEST_VERIFIED}), fails "
+              f"{', '.join(failing[release])}: see its row and log above. Users who upgrade to it meet this; it does "
+              f"not fail the run, which fails only for releases in the verified range.")  # fmt: skip
+    if out:
+        out.write_text(f"# Compatibility matrix\n\nWritten by `{' '.join(['python', *sys.argv])}`.\n\n{summary}\n")
         if args.readme:
-            replace_section(args.readme, "compat", summary)
-    return 1 if any(passed is False for results in rows.values() for passed, _ in results.values()) else 0
+            replace_section(args.readme, args.section, summary)
+    return exit_status(failing)
 
 
 if __name__ == "__main__":

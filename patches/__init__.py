@@ -2,9 +2,13 @@
 
 Each patch is one small module with an `apply(tasks, patcher)` function that makes its changes through
 `patcher.replace`. Patching is all or nothing, because it runs inside every Python process that imports Ultralytics
-and must never break stock Ultralytics: on a release outside SUPPORTED none is applied, and if any patch raises, the
-ones already applied are undone. Either way the user is warned once, and using our models fails with that same message
-(patches/unsupported_release.py); stock models behave as if ultralytics-light were not installed.
+and must never break stock Ultralytics: on a release older than the oldest verified one none is applied, and if any
+patch raises, the ones already applied are undone. Either way the user is warned once, and using our models fails with
+that same message (patches/unsupported_release.py); stock models behave as if ultralytics-light were not installed.
+
+A release newer than the newest verified one is tried rather than refused, since all-or-nothing patching makes trying
+safe: if every patch applies, our models work, and the first of them built or loaded in a process warns that the
+release is not verified yet (`warn_if_unverified`).
 
 A patch whose target a release lacks decides for itself whether that is fine (safe_load: releases without restricted
 loading need nothing) or an error (parse_model: an anchor that is gone): features are detected, not version numbers.
@@ -13,11 +17,14 @@ loading need nothing) or an error (parse_model: an anchor that is gone): feature
 from __future__ import annotations
 
 import importlib
+from functools import cache
 from types import ModuleType
 
-# The Ultralytics releases compat/matrix.py verifies span this range; setup.cfg declares the same (a test checks both).
+# The Ultralytics releases compat/matrix.py verifies span this range; setup.cfg declares the same floor (a test checks
+# both). Newer releases are tried (SUPPORTED has no ceiling); older ones are refused.
 OLDEST_VERIFIED, NEWEST_VERIFIED = "8.3.253", "8.4.190"
-SUPPORTED = {"ultralytics": f">={OLDEST_VERIFIED},<={NEWEST_VERIFIED}", "torchvision": ">=0.15"}
+VERIFIED = f">={OLDEST_VERIFIED},<={NEWEST_VERIFIED}"
+SUPPORTED = {"ultralytics": f">={OLDEST_VERIFIED}", "torchvision": ">=0.15"}
 PATCHES = (  # applied in this order, undone in reverse
     "module_names",
     "parse_model",
@@ -67,7 +74,8 @@ def versions() -> str:
 
 
 def supported_requirement(package: str = "ultralytics") -> str:
-    return f"pip install '{package}{SUPPORTED[package]}'"
+    """The way out for a user whose release we cannot use: a release we verified."""
+    return f"pip install '{package}{VERIFIED if package == 'ultralytics' else SUPPORTED[package]}'"
 
 
 def unsupported_message(package: str, version: str) -> str:
@@ -97,6 +105,26 @@ def unsupported_packages() -> list[tuple[str, str]]:
         for package, v in installed.items()
         if not check_version(v, SUPPORTED[package], name=package, hard=False, verbose=False)
     ]
+
+
+def unverified_message(version: str) -> str:
+    """The one-line warning for a release newer than every verified one, on which every patch applied."""
+    return (
+        f"ultralytics-light is verified on ultralytics {OLDEST_VERIFIED} to {NEWEST_VERIFIED}, and {version} is "
+        f"running: its patches applied, so its models are tried on it. If one misbehaves, report it to "
+        f"ultralytics-light with this line, or install a verified release: {supported_requirement()}"
+    )
+
+
+@cache  # once per process
+def warn_if_unverified() -> None:
+    """Warn when one of our models is built or loaded on a release newer than every verified one."""
+    from ultralytics.utils import LOGGER
+    from ultralytics.utils.checks import check_version
+
+    version = installed_version("ultralytics")
+    if check_version(version, f">{NEWEST_VERIFIED}", hard=False, verbose=False):
+        LOGGER.warning(unverified_message(version))
 
 
 def apply_all(tasks: ModuleType) -> str | None:

@@ -3,7 +3,8 @@
 Fine-tuning from `best.pt`, resuming from `last.pt` and DDP workers all rebuild the model from the YAML dict stored in
 the checkpoint, then load the checkpoint's weights over it. That YAML still says `DEFAULT`, so the rebuild would read
 (or download) ImageNet weights only to overwrite them. Every loaded checkpoint passes through `load_checkpoint`: there
-we set the weights of our backbone rows in its YAML to null.
+we set the weights of our backbone rows in its YAML to null. A checkpoint of ours loaded on a release newer than every
+verified one also warns that it is not verified yet (once per process, as building one of our YAMLs does).
 """
 
 from __future__ import annotations
@@ -11,15 +12,18 @@ from __future__ import annotations
 from types import ModuleType
 
 from ultralytics_light.families import FAMILIES
-from ultralytics_light.patches import Patcher
+from ultralytics_light.patches import Patcher, warn_if_unverified
 
 
-def drop_pretrained(yaml: dict) -> None:
-    """Set weights null in the backbone rows of a model YAML dict, in place."""
+def drop_pretrained(yaml: dict) -> bool:
+    """Set weights null in the backbone rows of a model YAML dict, in place; whether it has any of our rows."""
+    ours = False
     for row in yaml.get("backbone", []):
         family = FAMILIES.get(row[2]) if len(row) == 4 else None
         if family is not None:
             row[3] = family.without_pretrained(list(row[3]))
+            ours = True
+    return ours
 
 
 def apply(tasks: ModuleType, patcher: Patcher) -> None:
@@ -29,8 +33,8 @@ def apply(tasks: ModuleType, patcher: Patcher) -> None:
     def load_checkpoint(weight, *args, **kwargs):
         """Load a checkpoint like Ultralytics; its YAML then rebuilds our backbones without ImageNet files."""
         model, ckpt = stock(weight, *args, **kwargs)
-        if isinstance(getattr(model, "yaml", None), dict):
-            drop_pretrained(model.yaml)
+        if isinstance(getattr(model, "yaml", None), dict) and drop_pretrained(model.yaml):
+            warn_if_unverified()
         return model, ckpt
 
     load_checkpoint.__wrapped__ = stock

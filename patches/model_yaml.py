@@ -16,7 +16,7 @@ from types import ModuleType
 
 from ultralytics_light.cfg import find_model_yaml, model_names, unscaled_name
 from ultralytics_light.families import FAMILIES
-from ultralytics_light.patches import NEWEST_VERIFIED, Patcher, installed_version
+from ultralytics_light.patches import NEWEST_VERIFIED, Patcher, installed_version, warn_if_unverified
 
 
 def local_or_shipped_yaml(path: Path) -> Path | None:
@@ -64,6 +64,8 @@ def apply(tasks: ModuleType, patcher: Patcher) -> None:
                     f"{', '.join(model_names())}"
                 ) from None
         d = tasks.YAML.load(yaml_file)
+        if uses_our_modules(d):
+            warn_if_unverified()
         check_reg_max(tasks, d, path)
         d["scale"] = tasks.guess_model_scale(path)
         d["yaml_file"] = str(path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -77,9 +78,17 @@ def start_fresh(args: list[str], cwd: Path) -> subprocess.Popen:
     return subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def fresh_run(args: list[str], cwd: Path, settings: Path, check: bool = True, timeout: float = 600):
+def fresh_run(
+    args: list[str],
+    cwd: Path,
+    settings: Path,
+    check: bool = True,
+    timeout: float = 600,
+    pythonpath: str = "",
+    python: str = sys.executable,
+):
     """Run a command in a fresh interpreter (see `fresh_command`); fail the test with its output if it fails."""
-    command, env = fresh_command(args, settings)
+    command, env = fresh_command(args, settings, pythonpath, python)
     result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
         pytest.fail(f"{command} exited {result.returncode}\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")

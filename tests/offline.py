@@ -82,14 +82,16 @@ def rectangles_dataset(root: Path, task: str = "detect") -> Path:
     return data
 
 
-def fresh_command(args: list[str], settings: Path, pythonpath: str = "") -> tuple[list[str], dict[str, str]]:
+def fresh_command(
+    args: list[str], settings: Path, pythonpath: str = "", python: str = sys.executable
+) -> tuple[list[str], dict[str, str]]:
     """Command and environment for a fresh interpreter that never imports ultralytics_light by hand.
 
-    `yolo` and `ultralytics-light` mean those console scripts of this Python. Ultralytics' settings go to `settings`,
-    and any download is refused at once (a closed local port as the proxy). `pythonpath` goes before site-packages
-    (the matrix puts another Ultralytics release there).
+    `yolo` and `ultralytics-light` mean those console scripts of `python` (this one unless told). Ultralytics' settings
+    go to `settings`, and any download is refused at once (a closed local port as the proxy). `pythonpath` goes before
+    site-packages (the matrix puts another Ultralytics release there).
     """
-    script = Path(sys.executable).parent / args[0]
+    script = Path(python).parent / args[0]
     command = [str(script), *args[1:]] if args[0] in ("yolo", "ultralytics-light") else list(args)
     env = {
         **os.environ,

@@ -4,9 +4,11 @@ installed, and only our models refuse, with the message the user was warned with
 from __future__ import annotations
 
 import configparser
+import importlib
 import json
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -75,6 +77,15 @@ except Exception as error:
 )
 
 
+def matrix() -> ModuleType:
+    """compat/matrix.py, which is a script, not a package."""
+    sys.path.insert(0, str(ROOT / "compat"))
+    try:
+        return importlib.import_module("matrix")
+    finally:
+        sys.path.remove(str(ROOT / "compat"))
+
+
 def fingerprint(output: str) -> dict:
     return json.loads(next(line for line in output.splitlines() if line.startswith("FINGERPRINT ")).split(" ", 1)[1])
 
@@ -110,7 +121,7 @@ def test_a_failing_patch_leaves_ultralytics_stock_and_our_models_refuse(
         f"ultralytics-light could not adapt to the installed release ({patches.versions()}): its "
         f"patch '{broken}' failed (AttributeError: simulated: this release lacks what '{broken}' patches), so its "
         f"MobileNetV2/ShuffleNetV2 models are unavailable; stock Ultralytics is unaffected. Install a release it is "
-        f"verified on: pip install 'ultralytics{patches.SUPPORTED['ultralytics']}', or report this message to "
+        f"verified on: pip install 'ultralytics{patches.VERIFIED}', or report this message to "
         f"ultralytics-light."
     )
     assert f"REFUSED UnsupportedReleaseError {message}" in result.stdout
@@ -151,25 +162,36 @@ def test_lite_models_refuse_where_detect_has_no_reg_max(monkeypatch, tmp_path):
     assert tasks.yaml_model_load(tmp_path / "mine.yaml")["reg_max"] == 1  # not ours: Ultralytics' business
 
 
-def test_declared_range_is_the_verified_range():
+def test_declared_range_starts_at_the_oldest_verified_release_and_admits_the_next_ones():
+    """pip keeps a user's newer Ultralytics (up to the next major release), which our start-up hook then tries."""
     setup = configparser.ConfigParser()
     setup.read(ROOT / "setup.cfg")
     requirements = setup["options"]["install_requires"].split()
-    assert f"ultralytics{patches.SUPPORTED['ultralytics']}" in requirements
+    next_major = int(patches.NEWEST_VERIFIED.split(".")[0]) + 1
+    assert f"ultralytics>={patches.OLDEST_VERIFIED},<{next_major}" in requirements
+    assert patches.SUPPORTED["ultralytics"] == f">={patches.OLDEST_VERIFIED}"
     pinned = (ROOT / "requirements-pinned.txt").read_text().split()
     assert f"ultralytics=={patches.NEWEST_VERIFIED}" in pinned
 
-    sys.path.insert(0, str(ROOT / "compat"))
-    try:
-        from matrix import IN_RANGE, OUT_OF_RANGE
-    finally:
-        sys.path.remove(str(ROOT / "compat"))
-    releases = sorted(IN_RANGE, key=lambda v: tuple(map(int, v.split("."))))
+    releases = sorted(matrix().IN_RANGE, key=lambda v: tuple(map(int, v.split("."))))
     assert (releases[0], releases[-1]) == (patches.OLDEST_VERIFIED, patches.NEWEST_VERIFIED)
     assert all(
         not __import__("ultralytics").utils.checks.check_version(v, patches.SUPPORTED["ultralytics"])
-        for v in OUT_OF_RANGE
+        for v in matrix().OUT_OF_RANGE
     )
+
+
+def test_the_matrix_fails_for_verified_releases_only():
+    """CI stays green on the day a new Ultralytics release breaks us; the table and a warning say so."""
+    kind, exit_status = matrix().kind, matrix().exit_status
+    major, minor, patch = patches.NEWEST_VERIFIED.split(".")
+    newer, older = f"{major}.{minor}.{int(patch) + 1}", "8.2.103"
+    assert [kind(r) for r in (older, patches.OLDEST_VERIFIED, patches.NEWEST_VERIFIED, newer)] == [
+        "older", "supported", "supported", "newer"
+    ]  # fmt: skip
+    assert exit_status({newer: ["train"], patches.NEWEST_VERIFIED: []}) == 0
+    assert exit_status({newer: [], patches.NEWEST_VERIFIED: ["onnx"]}) == 1
+    assert exit_status({older: ["yamls"]}) == 1
 
 
 def test_an_allow_list_we_cannot_extend_leaves_restricted_loading_stock(monkeypatch):
