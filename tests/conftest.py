@@ -103,8 +103,10 @@ def run_fresh(tmp_path):
     """
 
     def run(
-        *args: str, cwd: Path | None = None, check: bool = True, timeout: float = 600
+        *args: str, cwd: Path | None = None, check: bool = True, timeout: float = 600, pythonpath: Path | str = ""
     ) -> subprocess.CompletedProcess:
-        return fresh_run(list(args), cwd or tmp_path, tmp_path / "ultralytics_settings", check, timeout)
+        return fresh_run(
+            list(args), cwd or tmp_path, tmp_path / "ultralytics_settings", check, timeout, str(pythonpath)
+        )
 
     return run

@@ -1,14 +1,22 @@
 """Offline material shared by the tests and the compatibility matrix (compat/matrix.py), no pytest needed:
-torchvision-format checkpoints and a tiny detection dataset made on the spot, and fresh interpreters that cannot
-reach the network."""
+torchvision-format checkpoints and a tiny detection dataset made on the spot, fresh interpreters that cannot reach the
+network, and a copy of the installed Ultralytics that says it is a newer release."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+from importlib.metadata import distribution
 from pathlib import Path
 
 import numpy as np
+
+from ultralytics_light.patches import NEWEST_VERIFIED
+
+# Tomorrow's Ultralytics release, as far as our version checks can tell: one patch release after the newest verified.
+_MAJOR, _MINOR, _PATCH = NEWEST_VERIFIED.split(".")
+NEWER = f"{_MAJOR}.{_MINOR}.{int(_PATCH) + 1}"
 
 # What the shipped YAMLs use at scales n and s.
 SHIPPED_BUILDERS = (
@@ -101,3 +109,19 @@ def fresh_command(
     }
     env.pop("no_proxy", None), env.pop("NO_PROXY", None)
     return command, env
+
+
+def newer_release(folder: Path) -> Path:
+    """A copy of the installed Ultralytics that says it is release NEWER, in `folder` (to go first on PYTHONPATH)."""
+    installed = distribution("ultralytics")
+    shutil.copytree(
+        Path(installed.locate_file("ultralytics")), folder / "ultralytics", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    init = folder / "ultralytics" / "__init__.py"
+    stock_line = f'__version__ = "{installed.version}"'
+    assert init.read_text().count(stock_line) == 1
+    init.write_text(init.read_text().replace(stock_line, f'__version__ = "{NEWER}"'))
+    info = folder / f"ultralytics-{NEWER}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: ultralytics\nVersion: {NEWER}\n")
+    return folder

@@ -11,11 +11,13 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from offline import NEWER, newer_release
 
 from ultralytics_light import patches
 from ultralytics_light.families import FAMILIES
 
 ROOT = Path(__file__).parents[1]
+PARSE_MODEL_ANCHOR = "        else:\n            c2 = ch[f]\n"  # one of patches/parse_model.py's anchors
 
 # What a fresh interpreter's Ultralytics looks like: each attribute of the objects we patch, by where its value comes
 # from. A function we wrapped or recompiled has `__wrapped__`, so it shows even where its name and module are stock's.
@@ -46,13 +48,28 @@ print("FINGERPRINT", json.dumps(fingerprint()))
 """
 )
 
+# A stock model trains one epoch, then one of ours is built. Arguments: ... data project.
+STOCK_TRAINS_THEN_OURS = """
+import sys
+
+from ultralytics import YOLO
+
+print("FINGERPRINT", json.dumps(fingerprint()))
+YOLO("yolo11n.yaml").train(data=sys.argv[-2], epochs=1, imgsz=64, batch=4, workers=0, device="cpu", plots=False,
+                           project=sys.argv[-1], name="stock")
+try:
+    YOLO("yolo11n-mobilenetv2.yaml")
+except Exception as error:
+    print("REFUSED", type(error).__name__, error)
+"""
+
 BROKEN = (
     FINGERPRINT
     + """
 import importlib
 import sys
 
-broken, data, project = sys.argv[1:4]
+broken = sys.argv[1]
 
 
 def fail(*args, **kwargs):
@@ -63,17 +80,8 @@ if broken == "apply":  # a failure outside every patch: the start-up hook's last
     importlib.import_module("ultralytics_light.patches").apply = fail
 else:
     importlib.import_module(f"ultralytics_light.patches.{broken}").apply = fail
-
-from ultralytics import YOLO
-
-print("FINGERPRINT", json.dumps(fingerprint()))
-YOLO("yolo11n.yaml").train(data=data, epochs=1, imgsz=64, batch=4, workers=0, device="cpu", plots=False,
-                           project=project, name="stock")
-try:
-    YOLO("yolo11n-mobilenetv2.yaml")
-except Exception as error:
-    print("REFUSED", type(error).__name__, error)
 """
+    + STOCK_TRAINS_THEN_OURS
 )
 
 
@@ -126,6 +134,36 @@ def test_a_failing_patch_leaves_ultralytics_stock_and_our_models_refuse(
     )
     assert f"REFUSED UnsupportedReleaseError {message}" in result.stdout
     assert output.count("ultralytics-light could not adapt") == 2  # the warning, once, and the refusal
+
+
+def test_a_newer_release_that_breaks_a_patch_is_refused_and_stays_stock(
+    stock_fingerprint, detect_dataset, run_fresh, tmp_path
+):
+    """Tomorrow's release, tried (test_newer_release.py), with a source line parse_model's patch needs rewritten."""
+    release = newer_release(tmp_path / "release")
+    tasks = release / "ultralytics" / "nn" / "tasks.py"
+    source = tasks.read_text()
+    assert source.count(PARSE_MODEL_ANCHOR) == 1
+    tasks.write_text(source.replace(PARSE_MODEL_ANCHOR, PARSE_MODEL_ANCHOR.replace("ch[f]", "ch[(f)]")))  # same code
+
+    script = FINGERPRINT + STOCK_TRAINS_THEN_OURS
+    result = run_fresh(sys.executable, "-c", script, str(detect_dataset), str(tmp_path / "runs"), pythonpath=release)
+    output = result.stdout + result.stderr
+    assert f"Ultralytics {NEWER} " in output  # the copy ran, not the installed release
+    ours = fingerprint(result.stdout)
+    differences = {key for key in stock_fingerprint.keys() | ours.keys() if stock_fingerprint.get(key) != ours.get(key)}
+    assert differences == {"tasks.yaml_model_load", *(f"tasks.{name}" for name in FAMILIES)}  # only the guards
+    assert (tmp_path / "runs" / "stock" / "weights" / "best.pt").is_file()
+    message = (
+        f"ultralytics-light could not adapt to the installed release (ultralytics {NEWER}, torchvision "
+        f"{patches.installed_version('torchvision')}, torch {patches.installed_version('torch')}): its patch "
+        f"'parse_model' failed (RuntimeError: ultralytics-light cannot patch this release's parse_model ({tasks}): "
+        f"'else:\\n            c2 = ch[f]' was not found exactly once."
+    )
+    assert f"REFUSED UnsupportedReleaseError {message}" in result.stdout
+    assert f"Install a release it is verified on: pip install 'ultralytics{patches.VERIFIED}'" in result.stdout
+    assert output.count("ultralytics-light could not adapt") == 2  # the warning, once, and the refusal
+    assert "is running: its patches applied" not in output
 
 
 def test_patches_undo_in_reverse_and_restore_absent_attributes():
@@ -184,8 +222,7 @@ def test_declared_range_starts_at_the_oldest_verified_release_and_admits_the_nex
 def test_the_matrix_fails_for_verified_releases_only():
     """CI stays green on the day a new Ultralytics release breaks us; the table and a warning say so."""
     kind, exit_status = matrix().kind, matrix().exit_status
-    major, minor, patch = patches.NEWEST_VERIFIED.split(".")
-    newer, older = f"{major}.{minor}.{int(patch) + 1}", "8.2.103"
+    newer, older = NEWER, "8.2.103"
     assert [kind(r) for r in (older, patches.OLDEST_VERIFIED, patches.NEWEST_VERIFIED, newer)] == [
         "older", "supported", "supported", "newer"
     ]  # fmt: skip
