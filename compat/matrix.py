@@ -152,8 +152,11 @@ class Release:
         detail = f"{len(built)}/{len(outcomes)} build"
         if refused_lite:
             detail += f" ({len(refused_lite)} lite: need 8.4's reg_max)"
-        if failed:
-            detail += "; failed: " + "; ".join(f"{name}: {outcomes[name]}" for name in failed)
+        by_error = {}  # one line per distinct error (a failed patch fails every model alike)
+        for name in failed:
+            by_error.setdefault(outcomes[name], []).append(name)
+        for error, names in by_error.items():
+            detail += f"; {len(names)} failed ({names[0]}{', ...' if len(names) > 1 else ''}): {error}"
         return not failed and all("-lite-" in name for name in refused_lite), detail
 
     def train(self) -> tuple[bool, str]:
@@ -164,14 +167,14 @@ class Release:
         if not self.tried:
             refused = result.returncode != 0 and version_message(output)
             return bool(refused), "refused with the version message" if refused else "not refused"
-        if f"Ultralytics {self.release} " not in output:
-            return False, f"did not run ultralytics {self.release}: {tail(result)}"
-        if not self.best.is_file():
+        if result.returncode or not self.best.is_file():
             return False, tail(result)
+        if f"Ultralytics {self.release} " not in output:
+            return False, f"did not run ultralytics {self.release}"
         warnings = output.count(f"and {self.release} is running: its patches applied")
         if self.kind == "newer":  # one warning that the release is not verified yet, once
-            return result.returncode == 0 and warnings == 1, f"1 epoch, {warnings} unverified-release warning(s)"
-        return result.returncode == 0 and warnings == 0, "1 epoch" + (", warned unverified!" if warnings else "")
+            return warnings == 1, f"1 epoch, {warnings} unverified-release warning(s)"
+        return warnings == 0, "1 epoch" + (", warned unverified!" if warnings else "")
 
     @property
     def best(self) -> Path:
