@@ -328,15 +328,9 @@ def main() -> int:
         release: [name for name, (passed, _) in checks.items() if passed is False] for release, checks in rows.items()
     }
     newer_failing = [release for release, names in failing.items() if names and kind(release) == "newer"]
-    summary = "\n\n".join(
-        part
-        for part in (
-            table(rows, newest),
-            newest_note,
-            f"{len(rows)} releases in {elapsed / 60:.1f} min on {os.cpu_count()} CPUs; {environment(args.python)}.",
-        )
-        if part
-    )
+    releases_run = f"{len(rows)} release{'s' * (len(rows) != 1)}"
+    timing = f"{releases_run} in {elapsed / 60:.1f} min on {os.cpu_count()} CPUs; {environment(args.python)}."
+    summary = "\n\n".join(part for part in (table(rows, newest), newest_note, timing) if part)
     print("\n" + summary)
     for release in newer_failing:
         print(f"\nWARNING: ultralytics {release}, newer than the newest verified release ({NEWEST_VERIFIED}), fails "
