@@ -23,8 +23,9 @@ ROOT = Path(__file__).parents[1]
 def dists(tmp_path_factory) -> dict[str, Path]:
     """{'sdist': ..., 'wheel': ...}, built from this checkout offline (the wheel from the sdist, as `build` does)."""
     out = tmp_path_factory.mktemp("dist")
-    subprocess.run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(ROOT)], check=True,
-                   capture_output=True)  # fmt: skip
+    built = subprocess.run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(ROOT)],
+                           capture_output=True, text=True)  # fmt: skip
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     return {"sdist": next(out.glob("*.tar.gz")), "wheel": next(out.glob("*.whl"))}
 
 
