@@ -17,6 +17,7 @@ from ultralytics_light.patches import NEWEST_VERIFIED
 # Tomorrow's Ultralytics release, as far as our version checks can tell: one patch release after the newest verified.
 _MAJOR, _MINOR, _PATCH = NEWEST_VERIFIED.split(".")
 NEWER = f"{_MAJOR}.{_MINOR}.{int(_PATCH) + 1}"
+NEXT_MAJOR = int(_MAJOR) + 1  # the first Ultralytics release our requirement (setup.cfg) leaves out
 
 # What the shipped YAMLs use at scales n and s.
 SHIPPED_BUILDERS = (

@@ -11,7 +11,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from offline import NEWER, newer_release
+from offline import NEWER, NEXT_MAJOR, newer_release
 
 from ultralytics_light import patches
 from ultralytics_light.families import FAMILIES
@@ -205,13 +205,12 @@ def test_declared_range_starts_at_the_oldest_verified_release_and_admits_the_nex
     setup = configparser.ConfigParser()
     setup.read(ROOT / "setup.cfg")
     requirements = setup["options"]["install_requires"].split()
-    next_major = int(patches.NEWEST_VERIFIED.split(".")[0]) + 1
-    assert f"ultralytics>={patches.OLDEST_VERIFIED},<{next_major}" in requirements
+    assert f"ultralytics>={patches.OLDEST_VERIFIED},<{NEXT_MAJOR}" in requirements
     assert patches.SUPPORTED["ultralytics"] == f">={patches.OLDEST_VERIFIED}"
     pinned = (ROOT / "requirements-pinned.txt").read_text().split()
     assert f"ultralytics=={patches.NEWEST_VERIFIED}" in pinned
 
-    releases = sorted(matrix().IN_RANGE, key=lambda v: tuple(map(int, v.split("."))))
+    releases = sorted(matrix().IN_RANGE, key=matrix().version_key)
     assert (releases[0], releases[-1]) == (patches.OLDEST_VERIFIED, patches.NEWEST_VERIFIED)
     assert all(
         not __import__("ultralytics").utils.checks.check_version(v, patches.SUPPORTED["ultralytics"])
@@ -221,13 +220,12 @@ def test_declared_range_starts_at_the_oldest_verified_release_and_admits_the_nex
 
 def test_the_matrix_fails_for_verified_releases_only():
     """CI stays green on the day a new Ultralytics release breaks us; the table and a warning say so."""
-    kind, exit_status = matrix().kind, matrix().exit_status
-    newer, older = NEWER, "8.2.103"
-    assert [kind(r) for r in (older, patches.OLDEST_VERIFIED, patches.NEWEST_VERIFIED, newer)] == [
+    kind, exit_status, older = matrix().kind, matrix().exit_status, matrix().OUT_OF_RANGE[0]
+    assert [kind(r) for r in (older, patches.OLDEST_VERIFIED, patches.NEWEST_VERIFIED, NEWER)] == [
         "older", "supported", "supported", "newer"
     ]  # fmt: skip
-    assert exit_status({newer: ["train"], patches.NEWEST_VERIFIED: []}) == 0
-    assert exit_status({newer: [], patches.NEWEST_VERIFIED: ["onnx"]}) == 1
+    assert exit_status({NEWER: ["train"], patches.NEWEST_VERIFIED: []}) == 0
+    assert exit_status({NEWER: [], patches.NEWEST_VERIFIED: ["onnx"]}) == 1
     assert exit_status({older: ["yamls"]}) == 1
 
 

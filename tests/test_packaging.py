@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import fresh_run
+from offline import NEXT_MAJOR
 
 from ultralytics_light import __version__, patches
 
@@ -39,9 +40,8 @@ def metadata(dists) -> dict[str, list[str]]:
 
 
 def test_requirements_are_floors_that_admit_the_next_ultralytics_release(metadata):
-    next_major = int(patches.NEWEST_VERIFIED.split(".")[0]) + 1
     base = sorted(r for r in metadata["Requires-Dist"] if "extra ==" not in r)
-    assert base == sorted([f"ultralytics<{next_major},>={patches.OLDEST_VERIFIED}", "torch>=2.0", "torchvision>=0.15"])
+    assert base == sorted([f"ultralytics<{NEXT_MAJOR},>={patches.OLDEST_VERIFIED}", "torch>=2.0", "torchvision>=0.15"])
     assert set(metadata["Provides-Extra"]) == {"export", "litert", "qat", "test"}
 
 
