@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import sys
 from pathlib import Path
 
@@ -43,13 +44,19 @@ def test_int8_bench_times_and_validates_every_export_of_a_checkpoint(trained, de
         sys.executable, str(BENCH.with_name("int8.py")), "--models", str(best), "--data", str(detect_dataset),
         "--imgsz", "64", "--runs", "2", "--warmup", "1", "--val", "--out", str(out),
     )  # fmt: skip
-    rows = [line.strip("| ").split(" | ") for line in out.read_text().splitlines() if line.startswith("| train/best |")]
-    formats = ("onnx", "openvino", "litert")
-    assert [row[1] for row in rows] == [f"{fmt} {precision}" for fmt in formats for precision in ("fp32", "int8")]
-    for _, fmt, latency, ratio, map50, map50_95 in rows:
+    text = out.read_text()
+    rows = [line.strip("| ").split(" | ") for line in text.splitlines() if line.startswith("| train/best |")]
+    assert [row[1] for row in rows] == ["onnx fp32", "onnx int8", "openvino fp32", "openvino fp32 default",
+                                        "openvino int8", "litert fp32", "litert int8"]  # fmt: skip
+    assert re.search(r"CPU bf16 \(OpenVINO's OPTIMIZATION_CAPABILITIES\): (yes|no);", text)
+    for _, fmt, latency, ratio, default, map50, map50_95 in rows:
         assert float(latency.split(" ± ")[0]) > 0
-        assert fmt.endswith("int8") or ratio == "1.00"
+        assert fmt not in ("onnx fp32", "openvino fp32", "litert fp32") or ratio == "1.00"  # each runtime's float32
+        assert (default != "") == fmt.startswith("openvino")  # ÷ OpenVINO's float32 at its default precision
+        assert fmt != "openvino fp32 default" or default == "1.00"
         assert 0 <= float(map50_95) <= float(map50) <= 1
+    by_format = {row[1]: row for row in rows}  # `yolo val` runs OpenVINO's one float32 export at its default precision
+    assert by_format["openvino fp32"][5:] == by_format["openvino fp32 default"][5:]
 
 
 def test_shapes_set_is_a_fixed_valid_detection_set(tmp_path):
