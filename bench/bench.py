@@ -3,9 +3,9 @@
 For each model: parameters, GFLOPs at 640, CPU latency of the fused PyTorch model (channels-last, as Ultralytics'
 AutoBackend runs it on x86 CPUs, and channels-first) and of its ONNX export (Ultralytics' exporter, ONNX Runtime), at
 each size: median and interquartile range of `--runs` timed runs after `--warmup` untimed ones, batch 1, `--threads`
-threads, ONNX Runtime's thread spinning off. Writes results.md, results.csv and latency_vs_params.png, and with
---readme rewrites the README's model table. Weights are random (backbone rows with weights null): latency does not
-depend on them, and no ImageNet file is needed.
+threads, ONNX Runtime's thread spinning off. Writes results.md, results.csv and latency_vs_params.png; `make bench`
+then publishes them (bench/publish.py: the docs' Benchmarks page and the README's model table). Weights are random
+(backbone rows with weights null): latency does not depend on them, and no ImageNet file is needed.
 
     python bench/bench.py                       # everything, as `make bench` runs it
     python bench/bench.py --models yolov5n-shufflenetv2.yaml --sizes 64 --runs 2 --warmup 1 --out /tmp/b
@@ -23,7 +23,6 @@ from pathlib import Path
 
 import torch
 
-from ultralytics_light.report import replace_section
 from ultralytics_light.timing import machine, ort_options, summary, time_interleaved
 
 REFERENCES = ("yolov5n.yaml", "yolo11n.yaml", "yolo26n.yaml")
@@ -158,10 +157,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent)
-    parser.add_argument("--readme", type=Path, help="rewrite the table between the bench markers of this README")
     args = parser.parse_args(argv)
     args.out = args.out.resolve()
-    args.readme = args.readme.resolve() if args.readme else None
     torch.set_num_threads(args.threads)
     models = args.models or [*shipped_models(), *REFERENCES]
     about = machine(args.threads)
@@ -189,8 +186,6 @@ def main(argv: list[str] | None = None) -> None:
     table = markdown(rows, args.sizes, about)
     (args.out / "results.md").write_text("# Benchmark\n\n" + table)
     plot(rows, max(args.sizes), args.out / "latency_vs_params.png")
-    if args.readme:
-        replace_section(args.readme, "bench", table)
     print(table)
     print(f"wrote {args.out / 'results.md'}, {args.out / 'results.csv'}, {args.out / 'latency_vs_params.png'}")
 

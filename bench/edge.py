@@ -1,4 +1,4 @@
-"""Every accuracy number of the README's "Deploying" section, on real images: train, quantize, distill, validate.
+"""Every accuracy number of the docs' Deploying page, on real images: train, quantize, distill, validate.
 
 1. COCO128's person class as one class, split into 96 train / 32 held-out images (`person_split.py`).
 2. `bench-accuracy` trains the lite MobileNetV2 (from ImageNet) and the lite ShuffleNetV2 (from scratch: no ImageNet
@@ -39,7 +39,7 @@ def bench_accuracy(project: Path, data: Path, models: list[str], common: list[st
     """A bench-accuracy run (resumed where it stopped); its accuracy.csv rows."""
     from ultralytics_light.accuracy import benchmark, parse
 
-    argv = [f"data={data}", f"models={','.join(models)}", "scratch=False", "spread_seeds=", f"project={project}"]
+    argv = [f"data={data}", f"models={','.join(models)}", "scratch_twin=False", "spread_seeds=", f"project={project}"]
     argv += common
     argv += [f"{key}={value}" for key, value in extra.items()]
     if benchmark(*parse(argv)) != 0:

@@ -1,6 +1,6 @@
 """Where OpenVINO spends its time, float32 against INT8: each model (random weights) exported by Ultralytics and run
 with OpenVINO's per-node performance counters, summed per layer of the model's YAML. Shows which layers gain from
-INT8 and which do not, for the README's "INT8" section. Writes openvino-profile.md beside this file.
+INT8 and which do not, for the docs' Deploying page. Writes openvino-profile.md beside this file.
 
     python bench/openvino_profile.py --models yolo11n-lite-shufflenetv2.yaml --data build/parity/shapes/data.yaml
 """

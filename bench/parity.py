@@ -12,7 +12,7 @@ learn from scratch on a CPU (`shapes.py`: three shape classes on crops of real p
 Every step resumes: training runs are read back, and each model's exports are kept in WORK/int8/MODEL.json. Writes
 parity.md beside this file.
 
-    python bench/parity.py --backgrounds ../shared/datasets/coco128/images/train2017 --readme README.md  # as make does
+    python bench/parity.py --backgrounds ../shared/datasets/coco128/images/train2017  # as make does
     python bench/parity.py --models yolo11n-lite-shufflenetv2.yaml epochs=2             # any yolo train KEY=VALUE
 """
 
@@ -80,7 +80,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--models", nargs="+", default=None, help="model YAMLs (default: every shipped detect model)")
     parser.add_argument("--work", type=Path, default=Path("build/parity"), help="data, runs and exports (resumable)")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "parity.md")
-    parser.add_argument("--readme", type=Path, help="also rewrite this README's parity table")
     parser.add_argument("common", nargs="*", help="bench-accuracy / yolo train KEY=VALUE for every training run")
     args = parser.parse_args(argv)
     work = args.work.resolve()
@@ -105,11 +104,11 @@ def main(argv: list[str] | None = None) -> None:
             if pair is not None and pair[0] >= MEANINGFUL:
                 counts[fmt][0] += kept(*pair)
                 counts[fmt][1] += 1
-        publish(table, counts, common, args.out, args.readme)
+        publish(table, counts, common, args.out)
 
 
-def publish(table: list[str], counts: dict[str, list[int]], common: list[str], out: Path, readme: Path | None) -> None:
-    """Write parity.md (and the README's parity section) from the rows measured so far."""
+def publish(table: list[str], counts: dict[str, list[int]], common: list[str], out: Path) -> None:
+    """Write parity.md from the rows measured so far."""
     names = {"onnx": "ONNX Runtime", "openvino": "OpenVINO", "litert": "LiteRT"}
     summary = "; ".join(f"{names[fmt]} {done} of {total}" for fmt, (done, total) in counts.items())
     headline = f"INT8 keeps {KEPT:.0%} of the float32 mAP50 (models reaching {MEANINGFUL} in float32): {summary}."
@@ -129,10 +128,6 @@ def publish(table: list[str], counts: dict[str, list[int]], common: list[str], o
         ]
     )
     out.write_text(text + "\n")
-    if readme:
-        from ultralytics_light.report import replace_section
-
-        replace_section(readme, "parity", "\n".join([headline, "", *table]))
     print(text)
     print(f"wrote {out}")
 

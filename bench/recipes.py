@@ -91,10 +91,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--trials", nargs="+", choices=list(TRIALS), default=list(TRIALS))
     parser.add_argument("--project", type=Path, default=Path("build/recipes"))
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "recipes.md")
-    parser.add_argument("--readme", type=Path, help="also rewrite this README's recipes table")
     parser.add_argument("common", nargs="*", help="KEY=VALUE for every trial (bench-accuracy's; default seeds=0,1)")
     args = parser.parse_args(argv)
-    common = [f"data={args.data}", f"models={args.model}", "scratch=False", "seeds=0,1", "runs=2", "warmup=0"]
+    common = [f"data={args.data}", f"models={args.model}", "scratch_twin=False", "seeds=0,1", "runs=2", "warmup=0"]
     common += args.common
     rows = {key: run_trial(key, common, args.project.resolve()) for key in args.trials}
     plain = rows.get("plain")
@@ -115,10 +114,6 @@ def main(argv: list[str] | None = None) -> None:
         cells = [f"{float(row[m]):.3f} ± {float(row[f'{m}_spread']) / 2:.3f}" for m in ("map50", "map50_95")]
         lines.append(f"| {TRIALS[key][0]} | {cells[0]} | {cells[1]} | {ratio} |")
     args.out.write_text("# Fine-tuning recipe trials\n\n" + "\n".join(lines) + "\n")
-    if args.readme:
-        from ultralytics_light.report import replace_section
-
-        replace_section(args.readme, "recipes", "\n".join(lines))
     print("\n".join(lines))
 
 

@@ -20,7 +20,7 @@ a day on which Ultralytics changes something of theirs does not turn CI red.
 
     python compat/matrix.py                       # every release below and the newest; writes compat/results.md
     python compat/matrix.py --releases 8.4.0      # one release
-    python compat/matrix.py --readme README.md    # also the README's table
+    python bench/publish.py                       # then publish the results into the docs (make test-compat does)
     python compat/matrix.py --python venv/bin/python --releases 8.4.190 --out compat/floor.md   # another environment
 """
 
@@ -42,7 +42,6 @@ sys.path.insert(0, str(HERE.parent / "tests"))  # the offline helpers the tests 
 from offline import fresh_command, rectangles_dataset  # noqa: E402
 
 from ultralytics_light.patches import NEWEST_VERIFIED, OLDEST_VERIFIED  # noqa: E402
-from ultralytics_light.report import replace_section  # noqa: E402
 
 # The supported range's ends, both sides of each change in Ultralytics' internals that our patches depend on (reg_max
 # in 8.4.0, restricted loading in 8.4.67, its allow-list a dict from 8.4.126), and releases spread between. The ends
@@ -292,8 +291,6 @@ def main() -> int:
                              "runs the checks; this one by default")  # fmt: skip
     parser.add_argument("--cache", type=Path, default=CACHE, help="where releases are installed (kept for reuse)")
     parser.add_argument("--out", type=Path, help="where to write the results (compat/results.md for a full run)")
-    parser.add_argument("--readme", type=Path, help="also replace the README's section (with the results file)")
-    parser.add_argument("--section", default="compat", help="the README section: between <!-- SECTION:... --> markers")
     args = parser.parse_args()
     args.python = os.path.abspath(args.python)  # the checks run in another folder; a venv's python stays a link
     full = set(IN_RANGE + OUT_OF_RANGE) <= set(args.releases) and args.python == sys.executable
@@ -338,8 +335,6 @@ def main() -> int:
               f"not fail the run, which fails only for releases in the verified range.")  # fmt: skip
     if out:
         out.write_text(f"# Compatibility matrix\n\nWritten by `{' '.join(['python', *sys.argv])}`.\n\n{summary}\n")
-        if args.readme:
-            replace_section(args.readme, args.section, summary)
     return exit_status(failing)
 
 

@@ -71,9 +71,16 @@ def test_both_dists_pass_twine_check(dists):
 
 
 def test_the_readme_has_no_links_that_break_on_pypi():
-    """On PyPI the README is a page of its own: links to the repository's files or to headings lead nowhere."""
-    links = re.findall(r"\]\(([^)]*)\)", (ROOT / "README.md").read_text())
+    """On PyPI the README is a page of its own: links to the repository's files or to headings lead nowhere. Pictures
+    are the one exception: a picture of a file in the repository shows on GitHub and in a clone, PyPI shows its
+    caption instead, and the README says so right after it."""
+    text = (ROOT / "README.md").read_text()
+    links = re.findall(r"(?<!!)\[[^\]]*\]\(([^)]*)\)", text)
     assert [link for link in links if not link.startswith("https://")] == []
+    for picture in re.finditer(r"!\[[^\]]*\]\(([^)]*)\)", text):
+        if not picture.group(1).startswith("https://"):
+            assert (ROOT / picture.group(1)).is_file(), picture.group(1)
+            assert "PyPI" in text[picture.end() : picture.end() + 300], "say that PyPI shows no repository picture"
 
 
 def user_environment(folder: Path) -> Path:

@@ -1,0 +1,383 @@
+"""Publish the recorded results into the README and the docs pages: nothing measured is typed in by hand.
+
+The benches and the compatibility matrix write their results beside themselves (bench/*.md, bench/*.csv,
+bench/*.png, compat/*.md). This script renders each generated section from those files and writes it between the
+`<!-- name:start -->` and `<!-- name:end -->` lines of every page that shows it, and copies the benches' pictures
+into docs/assets/. It measures nothing, so it runs in a second: the make targets that measure call it after their
+bench, and `make docs-tables` calls it alone. `--check` writes nothing and fails if a page differs from what the
+recorded files render (tests/test_docs.py checks the same).
+
+    python bench/publish.py            # rewrite every generated section and picture
+    python bench/publish.py --check    # exit 1, naming each stale section, if any is out of date
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH, COMPAT, DOCS = ROOT / "bench", ROOT / "compat", ROOT / "docs"
+
+# The benches' pictures, as the docs show them (the README shows the docs' copy: see its image link).
+PICTURES = {BENCH / "latency_vs_params.png": DOCS / "assets" / "latency_vs_params.png",
+            BENCH / "accuracy.png": DOCS / "assets" / "accuracy.png"}  # fmt: skip
+
+# Where the INT8 format table's figures come from: the lite MobileNetV2, the model trained on real images.
+FORMAT_MODEL = "yolo11n-lite-mobilenetv2"
+STOCK = ("yolo11n", "yolo26n")
+
+
+def replace_section(page: Path, name: str, content: str) -> None:
+    """Replace what lies between the `name` markers of `page` with `content`; a ValueError if they are missing."""
+    text = Path(page).read_text()
+    Path(page).write_text(with_section(text, name, content, page))
+
+
+def _pattern(name: str) -> re.Pattern:
+    return re.compile(rf"(<!-- {re.escape(name)}:start -->\n)(.*?)(<!-- {re.escape(name)}:end -->)", re.S)
+
+
+def with_section(text: str, name: str, content: str, page: Path | str = "the page") -> str:
+    """`text` with the `name` section's content replaced by `content`."""
+    pattern = _pattern(name)
+    if len(pattern.findall(text)) != 1:
+        raise ValueError(f"{page} needs one '<!-- {name}:start -->' … '<!-- {name}:end -->' pair to put the table in.")
+    return pattern.sub(lambda m: m.group(1) + content.rstrip("\n") + "\n" + m.group(3), text)
+
+
+def section(text: str, name: str) -> str:
+    """What lies between the `name` markers of `text`."""
+    match = _pattern(name).search(text)
+    if match is None:
+        raise ValueError(f"no '<!-- {name}:start -->' … '<!-- {name}:end -->' section")
+    return match.group(2)
+
+
+# ---------------------------------------------------------------------------------------------------------- reading
+
+
+def tables(text: str) -> list[list[dict[str, str]]]:
+    """Every Markdown table of `text`, each a list of rows keyed by its header's cells."""
+    found, lines = [], text.splitlines()
+    for i, line in enumerate(lines[:-1]):
+        if line.startswith("|") and re.fullmatch(r"\|(\s*:?-+:?\s*\|)+", lines[i + 1].strip()):
+            header, rows = cells(line), []
+            for row in lines[i + 2 :]:
+                if not row.startswith("|"):
+                    break
+                rows.append(dict(zip(header, cells(row))))
+            found.append(rows)
+    return found
+
+
+def cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def body(path: Path) -> str:
+    """A recorded Markdown file without its title, its `## ` headings made `#### ` (they sit inside a page's
+    section), and without a 'Written by' line that names the command (the page says which make target runs it)."""
+    lines = path.read_text().splitlines()
+    if lines and lines[0].startswith("# "):
+        lines = lines[1:]
+    lines = [line for line in lines if not line.startswith("Written by `")]
+    text = "\n".join("#### " + line[3:] if line.startswith("## ") else line for line in lines).strip("\n")
+    return text + "\n"
+
+
+def part(path: Path, heading: str) -> str:
+    """The body of the `## heading…` part of a recorded Markdown file (up to the next `## `)."""
+    text = path.read_text()
+    match = re.search(rf"^## {re.escape(heading)}.*?\n(.*?)(?=^## |\Z)", text, re.S | re.M)
+    if match is None:
+        raise ValueError(f"{path} has no '## {heading}' part")
+    return match.group(1).strip("\n") + "\n"
+
+
+def measured_on(path: Path) -> str:
+    """The 'Measured on …' sentence of a recorded bench file (up to its first full stop after the versions)."""
+    match = re.search(r"Measured on (.*?)(?:\. |;\s*\d+ px)", path.read_text())
+    return match.group(1) if match else "a machine the file does not name"
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def ratio(row: dict[str, str]) -> str:
+    """An int8.md row's INT8 ÷ float32 (the file's older layout called the column 'INT8 ÷ FP32')."""
+    return row.get("÷ FP32") or row.get("INT8 ÷ FP32") or ""
+
+
+def int8_rows(path: Path) -> dict[tuple[str, str], dict[str, str]]:
+    """{(model, format): row} of a recorded bench/int8*.md."""
+    return {(row["model"], row["format"]): row for table in tables(path.read_text()) for row in table}
+
+
+def has_default(rows: dict) -> bool:
+    """Whether an int8.md was made with OpenVINO's float32 timed at the runtime's default precision too."""
+    return any(fmt == "openvino fp32 default" for _, fmt in rows)
+
+
+def bf16_note(path: Path) -> str:
+    match = re.search(r"CPU bf16 \(OpenVINO's OPTIMIZATION_CAPABILITIES\): (\w+)", path.read_text())
+    return match.group(1) if match else "not recorded"
+
+
+# -------------------------------------------------------------------------------------------------------- rendering
+
+
+def link(figure: str, page: str, anchor: str, target: Path) -> str:
+    """`figure` linked to the docs page where it was measured, on a docs page; as it is in the README (PyPI shows
+    the README alone, and the docs site has no public address yet)."""
+    if not figure or target.parent != DOCS:
+        return figure
+    return f"[{figure}]({page}#{anchor})"
+
+
+def models(target: Path) -> str:
+    """Every shipped detect model at scale n and stock yolo11n/yolo26n: size, ONNX Runtime speed against the stock
+    models (`make bench`) and accuracy where `make bench-accuracy` measured it."""
+    speed = {row["model"]: row for row in read_csv(BENCH / "results.csv")}
+    accuracy = {row["model"]: row for row in read_csv(BENCH / "accuracy.csv")}
+    ours = [name for name in speed if re.match(r"yolo(v5|11)n-", name)]
+    lite = sorted((n for n in ours if "-lite-" in n), key=lambda n: float(speed[n]["ort_ms_640"]))
+    full = sorted((n for n in ours if "-lite-" not in n), key=lambda n: float(speed[n]["ort_ms_640"]))
+    rows = [*lite, *full, *(name for name in STOCK if name in speed)]
+    recipe = re.search(r"recipe: (.*?);", (BENCH / "accuracy.md").read_text())
+    lines = [
+        f"Speed: ONNX Runtime on {measured_on(BENCH / 'results.md')}; batch 1, 640 px, random weights, median of "
+        "interleaved runs, latency ÷ yolo11n's and ÷ yolo26n's (`make bench`, Benchmarks → Speed). Accuracy: mAP50 on "
+        "the 32 held-out images of COCO128's person split after training on its 96 others"
+        + (f" ({recipe.group(1)})" if recipe else "")
+        + ", and where the backbone started (`make bench-accuracy`, Benchmarks → Accuracy); blank: not measured.",
+        "",
+        "| model | params (M) | GFLOPs 640 | ORT 640 ÷ yolo11n | ORT 640 ÷ yolo26n | mAP50 | backbone start |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name in rows:
+        row, measured = speed[name], accuracy.get(name)
+        figures = [f"{float(row['params_M']):.2f}", f"{float(row['gflops_640']):.1f}"]
+        for stock in STOCK:
+            figures.append(f"{float(row[f'ort_ms_640/{stock}']):.2f}" if row.get(f"ort_ms_640/{stock}") else "")
+        cells = [link(figure, "benchmarks.md", "speed", target) for figure in figures]
+        cells.append(link(f"{float(measured['map50']):.3f}" if measured else "", "benchmarks.md", "accuracy", target))
+        cells.append(measured["init"] if measured else "")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def int8_formats(target: Path) -> str:
+    """Which INT8 format for which target: the lite MobileNetV2's INT8 latency ÷ float32 at 640 px (bench/int8.md,
+    bench/int8-litert.md) and the share of float32 mAP50 it keeps, well trained (bench/parity.md) and weakly trained
+    on real images (bench/edge.md)."""
+    speed = {**int8_rows(BENCH / "int8.md"), **int8_rows(BENCH / "int8-litert.md")}
+    parity = {row["model"]: row for table in tables((BENCH / "parity.md").read_text()) for row in table}
+    edge = {(row["model"].split("-seed")[0], row["format"]): row for table in tables((BENCH / "edge.md").read_text())
+            for row in table if "format" in row}  # fmt: skip
+
+    def latency(fmt: str) -> str:
+        row = speed.get((FORMAT_MODEL, f"{fmt} int8"))
+        if row is None:
+            return "not measured"
+        text = f"{ratio(row)}× ({row['latency ms'].split(' ± ')[0]} ms)"
+        if fmt == "openvino":
+            pinned = "÷ float32 pinned to f32"
+            return f"{text} {pinned}, {row['÷ default']}× ÷ its default" if has_default(speed) else f"{text} {pinned}"
+        return text
+
+    def kept(fmt: str, column: str) -> str:
+        well = re.search(r"\((\d+%)\)", parity.get(FORMAT_MODEL, {}).get(column, ""))
+        fp32, int8 = edge.get((FORMAT_MODEL, f"{fmt} fp32")), edge.get((FORMAT_MODEL, f"{fmt} int8"))
+        weak = f"{float(int8['mAP50']) / float(fp32['mAP50']):.0%}" if fp32 and int8 else "not measured"
+        return f"{well.group(1) if well else 'not measured'} / {weak}"
+
+    anchor = {"x86 CPU": "int8-latency", "ARM boards, Android": "int8-latency", "ONNX Runtime": "int8-latency"}
+    rows = [
+        ("x86 CPU", "OpenVINO INT8 (`format=openvino quantize=8`)", latency("openvino"),
+         kept("openvino", "OpenVINO FP32 → INT8")),
+        ("ARM boards, Android", "LiteRT INT8 (`format=litert quantize=8`); timed with XNNPACK on x86, not on ARM",
+         latency("litert"), kept("litert", "LiteRT FP32 → INT8")),
+        ("ONNX Runtime", "stay float32: its INT8 (`format=onnx quantize=8`) is slower", latency("onnx"),
+         kept("onnx", "ONNX Runtime FP32 → INT8")),
+    ]  # fmt: skip
+    lines = [
+        f"{FORMAT_MODEL} at 640 px, INT8 latency ÷ float32 latency in the same runtime on "
+        f"{measured_on(BENCH / 'int8.md')}, and the share of float32 mAP50 that INT8 keeps on a well-trained "
+        "checkpoint (synthetic shapes) / a weakly trained one (96 real images): Deploying → INT8.",
+        "",
+        "| target | format | INT8 ÷ float32 latency | mAP50 kept: well / weakly trained |",
+        "|---|---|---|---|",
+    ]
+    for where, fmt, latency_cell, kept_cell in rows:
+        lines.append(f"| {where} | {fmt} | {link(latency_cell, 'deploying.md', anchor[where], target)} | {kept_cell} |")
+    return "\n".join(lines) + "\n"
+
+
+def int8_latency(target: Path) -> str:
+    """Every model's INT8 ÷ float32 latency at 640 px in each runtime (bench/int8.md, bench/int8-litert.md)."""
+    onnx_openvino, litert = int8_rows(BENCH / "int8.md"), int8_rows(BENCH / "int8-litert.md")
+    default = has_default(onnx_openvino)
+    models = list(dict.fromkeys(model for model, _ in onnx_openvino))
+
+    def cell(rows: dict, model: str, fmt: str, column: str = "") -> str:
+        row = rows.get((model, fmt))
+        if row is None:
+            return ""
+        value = row[column] if column else ratio(row)
+        return f"{value} ({row['latency ms'].split(' ± ')[0]} ms)"
+
+    if default:
+        note = (
+            "OpenVINO INT8 runs at its default configuration, as `yolo predict` runs it; it is divided by the float32 "
+            "export pinned to f32 (`INFERENCE_PRECISION_HINT: f32`) and by the same export at OpenVINO's default "
+            "precision, which is bf16 on a CPU with bf16. The CPU of this run had bf16: "
+            f"{bf16_note(BENCH / 'int8.md')}."
+        )
+        header = "| model, 640 px | OpenVINO INT8 ÷ FP32 pinned f32 | OpenVINO INT8 ÷ FP32 default | ONNX Runtime INT8 ÷ FP32 | LiteRT INT8 ÷ FP32 |"  # noqa: E501
+    else:
+        note = (
+            "**OpenVINO figures of this run: float32 pinned to f32.** Both OpenVINO exports ran with "
+            "`INFERENCE_PRECISION_HINT: f32`. On a CPU with bf16, OpenVINO's default runs a float32 model in bf16, "
+            "so INT8 gains less against what a user gets by default than this column shows (see the bf16 note below); "
+            "`make bench-int8` now times both."
+        )
+        header = "| model, 640 px | OpenVINO INT8 ÷ FP32 pinned f32 | ONNX Runtime INT8 ÷ FP32 | LiteRT INT8 ÷ FP32 |"
+    lines = [
+        f"Measured on {measured_on(BENCH / 'int8.md')}; batch 1, 640 px, random weights, INT8 calibrated on "
+        "synthetic shapes, each runtime's float32 and INT8 timed interleaved; ms is the INT8 median. LiteRT: "
+        "`ai_edge_litert`'s interpreter with XNNPACK, timed on x86.",
+        "",
+        note,
+        "",
+        header,
+        "|---" * header.count(" | ") + "|---|",
+    ]
+    for model in models:
+        label = model if "-" in model else f"stock {model}"
+        row = [label, cell(onnx_openvino, model, "openvino int8")]
+        if default:
+            row.append(cell(onnx_openvino, model, "openvino int8", "÷ default"))
+        row += [cell(onnx_openvino, model, "onnx int8"), cell(litert, model, "litert int8")]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def int8_real(target: Path) -> str:
+    """The lite MobileNetV2 trained on 96 real images: float32 and INT8 mAP per runtime, and INT8's latency ratio
+    (bench/edge.md)."""
+    names = {"onnx": "ONNX Runtime (`format=onnx quantize=8`)", "openvino": "OpenVINO (`format=openvino quantize=8`)",
+             "litert": "LiteRT (`format=litert quantize=8`)"}  # fmt: skip
+    rows = {(row["model"].split("-seed")[0], row["format"]): row
+            for table in tables((BENCH / "edge.md").read_text()) for row in table if "format" in row}  # fmt: skip
+    size = re.search(r"## Float32 and INT8 exports \((\d+) px\)", (BENCH / "edge.md").read_text())
+    px = size.group(1) if size else "?"
+    lines = [
+        f"| runtime | float32 mAP50 / mAP50-95 | INT8 mAP50 / mAP50-95 | INT8 mAP50 kept | INT8 latency ÷ float32 "
+        f"({px} px) |",
+        "|---|---|---|---|---|",
+    ]
+    for fmt, name in names.items():
+        fp32, int8 = rows.get((FORMAT_MODEL, f"{fmt} fp32")), rows.get((FORMAT_MODEL, f"{fmt} int8"))
+        if not (fp32 and int8):
+            continue
+        share = float(int8["mAP50"]) / float(fp32["mAP50"])
+        lines.append(f"| {name} | {fp32['mAP50']} / {fp32['mAP50-95']} | {int8['mAP50']} / {int8['mAP50-95']} | "
+                     f"{share:.0%} | {ratio(int8)} |")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def embed(path: Path) -> Callable[[Path], str]:
+    return lambda target: body(path)
+
+
+def embed_part(path: Path, heading: str) -> Callable[[Path], str]:
+    return lambda target: part(path, heading)
+
+
+SECTIONS: dict[str, Callable[[Path], str]] = {
+    "models": models,
+    "int8-formats": int8_formats,
+    "int8-latency": int8_latency,
+    "int8-real": int8_real,
+    "ort-int8-real": embed_part(BENCH / "edge.md", "ONNX Runtime INT8 settings"),
+    "qat": embed_part(BENCH / "edge.md", "Quantization-aware training"),
+    "distillation": embed_part(BENCH / "edge.md", "Distillation"),
+    "interleave": embed(BENCH / "interleave.md"),
+    "openvino-profile": embed(BENCH / "openvino-profile.md"),
+    "speed": embed(BENCH / "results.md"),
+    "accuracy": embed(BENCH / "accuracy.md"),
+    "recipes": embed(BENCH / "recipes.md"),
+    "parity": embed(BENCH / "parity.md"),
+    "ort-int8-settings": embed(BENCH / "ort-int8-settings.md"),
+    "compat": embed(COMPAT / "results.md"),
+    "floor": embed(COMPAT / "floor.md"),
+}
+
+# Which page shows which sections.
+PAGES: dict[Path, tuple[str, ...]] = {
+    ROOT / "README.md": ("models", "int8-formats"),
+    DOCS / "index.md": ("models",),
+    DOCS / "training.md": ("recipes",),
+    DOCS / "benchmarks.md": ("speed", "accuracy", "parity", "ort-int8-settings", "compat", "floor"),
+    DOCS / "deploying.md": ("int8-formats", "int8-latency", "int8-real", "ort-int8-real", "qat", "distillation",
+                            "openvino-profile", "interleave"),
+}  # fmt: skip
+
+
+def rendered() -> dict[Path, str]:
+    """Every page with its generated sections as the recorded files render them."""
+    pages = {}
+    for page, names in PAGES.items():
+        text = page.read_text()
+        for name in names:
+            text = with_section(text, name, SECTIONS[name](page), page)
+        pages[page] = text
+    return pages
+
+
+def stale() -> list[str]:
+    """'page: section' for each generated section that differs from what the recorded files render, and each
+    picture whose docs copy differs from the bench's."""
+    out = []
+    for page, text in rendered().items():
+        current = page.read_text()
+        out += [f"{page.relative_to(ROOT)}: {name}" for name in PAGES[page]
+                if section(current, name) != section(text, name)]  # fmt: skip
+    for source, copy in PICTURES.items():
+        if not copy.is_file() or copy.read_bytes() != source.read_bytes():
+            out.append(f"{copy.relative_to(ROOT)}: not a copy of {source.relative_to(ROOT)}")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a section or picture is stale")
+    args = parser.parse_args(argv)
+    if args.check:
+        outdated = stale()
+        for line in outdated:
+            print(f"stale: {line}")
+        if outdated:
+            print("Run `make docs-tables` (python bench/publish.py) to publish the recorded results.")
+        return 1 if outdated else 0
+    for page, text in rendered().items():
+        if page.read_text() != text:
+            page.write_text(text)
+            print(f"wrote {page.relative_to(ROOT)}")
+    for source, copy in PICTURES.items():
+        if not copy.is_file() or copy.read_bytes() != source.read_bytes():
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_bytes(source.read_bytes())
+            print(f"copied {source.relative_to(ROOT)} to {copy.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
