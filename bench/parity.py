@@ -1,8 +1,8 @@
 """INT8 against float32 for every shipped detect model at scale n, each trained until it detects something.
 
 On COCO128's person split only the ImageNet MobileNetV2 learns enough to measure (`edge.py`); every model from scratch
-stays near mAP50 0.01 there, where a parity check means nothing. Here each model trains on a synthetic set it can
-learn from scratch on a CPU (`shapes.py`: three shape classes on crops of real photographs), then:
+stays near zero mAP there (bench/accuracy.md), where a parity check means nothing. Here each model trains on a
+synthetic set it can learn from scratch on a CPU (`shapes.py`: three shape classes on crops of real photographs), then:
 
 1. bench-accuracy trains it (its ImageNet backbone where the file is cached, else from scratch), RECIPE's epochs;
 2. `int8.measure` exports it with Ultralytics' own exporter to ONNX and OpenVINO (and LiteRT for the lite MobileNetV2
