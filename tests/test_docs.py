@@ -80,6 +80,33 @@ def test_publish_replaces_only_between_the_markers():
         publish.with_section("no markers\n", "speed", "new\n")
 
 
+NEW_INT8 = """Measured on Some CPU, 2 threads; CPU bf16 (OpenVINO's OPTIMIZATION_CAPABILITIES): yes; 640 px, batch 1.
+
+| model | format | latency ms | ÷ FP32 | ÷ default |
+|---|---|---|---|---|
+| yolo11n-lite-mobilenetv2 | onnx fp32 | 26.0 ± 0.9 | 1.00 |  |
+| yolo11n-lite-mobilenetv2 | onnx int8 | 54.4 ± 1.3 | 2.09 |  |
+| yolo11n-lite-mobilenetv2 | openvino fp32 | 19.6 ± 0.3 | 1.00 | 2.02 |
+| yolo11n-lite-mobilenetv2 | openvino fp32 default | 9.7 ± 0.1 | 0.49 | 1.00 |
+| yolo11n-lite-mobilenetv2 | openvino int8 | 7.7 ± 0.1 | 0.39 | 0.79 |
+"""
+
+
+def test_int8_tables_show_both_openvino_ratios_once_the_bench_measures_them(tmp_path, monkeypatch):
+    """bench/int8.py now times OpenVINO's float32 at its default precision too: the published tables then show INT8
+    against both, and drop the 'pinned to f32 only' caveat."""
+    publish = load_publish()
+    shutil.copytree(publish.BENCH, tmp_path / "bench", ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    (tmp_path / "bench" / "int8.md").write_text(NEW_INT8)
+    monkeypatch.setattr(publish, "BENCH", tmp_path / "bench")
+    latency = publish.int8_latency(publish.DOCS / "deploying.md")
+    assert "OpenVINO INT8 ÷ FP32 default" in latency and "had bf16: yes" in latency
+    assert "| yolo11n-lite-mobilenetv2 | 0.39 (7.7 ms) | 0.79 (7.7 ms) | 2.09 (54.4 ms) |" in latency
+    assert "float32 pinned to f32.**" not in latency
+    formats = publish.int8_formats(publish.ROOT / "README.md")
+    assert "0.39× (7.7 ms) ÷ float32 pinned to f32, 0.79× ÷ float32 at OpenVINO's default" in formats
+
+
 def quickstart_blocks() -> dict[str, str]:
     """{'bash': ..., 'python': ...}: the fenced code blocks of the README's Quickstart section."""
     text = README.read_text()
