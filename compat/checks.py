@@ -6,6 +6,7 @@ PYTHONPATH puts one Ultralytics release before the main environment's. Each prin
     python compat/checks.py reload path/to/best.pt path/to/bus.jpg
     python compat/checks.py onnx path/to/best.pt path/to/best.onnx
     python compat/checks.py int8 path/to/best_int8.onnx
+    python compat/checks.py init path/to/best.pt
 """
 
 from __future__ import annotations
@@ -98,5 +99,18 @@ def int8(exported: str) -> None:
     report(ok=bool(convs) and per_channel == len(convs), convs=len(convs), per_channel=per_channel)
 
 
+def init(best: str) -> None:
+    """What the backbone rows of a checkpoint trained with pretrained=False started from: random weights, and its
+    YAML loads none."""
+    import torch
+
+    model = torch.load(best, map_location="cpu", weights_only=False)["model"]
+    rows = model.model[:3]
+    starts = [getattr(row, "init", "no init recorded") for row in rows]
+    weights = [row[3][-1] for row in model.yaml["backbone"][:3]]
+    report(ok=starts == ["random weights"] * 3 and weights == [None] * 3, init=starts, weights=weights)
+
+
 if __name__ == "__main__":
-    {"stock": stock, "yamls": yamls, "reload": reload, "onnx": onnx, "int8": int8}[sys.argv[1]](*sys.argv[2:])
+    checks = {"stock": stock, "yamls": yamls, "reload": reload, "onnx": onnx, "int8": int8, "init": init}
+    checks[sys.argv[1]](*sys.argv[2:])

@@ -54,7 +54,7 @@ OUT_OF_RANGE = ("8.2.103",)  # stock must still work there, and our models must 
 NEWEST = "newest"  # in --releases: the newest release on the package index, resolved when the matrix runs
 DECLARED = {"older": "outside", "supported": "supported", "newer": "newer: tried"}
 TRAINED = "yolo11n-shufflenetv2.yaml"  # one detect model every supported release builds
-CHECKS = ("stock", "yamls", "train", "predict", "reload", "onnx", "int8")
+CHECKS = ("stock", "yamls", "train", "predict", "reload", "onnx", "int8", "scratch")
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ultralytics-light" / "compat"
 
 
@@ -221,11 +221,27 @@ class Release:
             return False, result["detail"]
         return result["ok"], f"{result['per_channel']}/{result['convs']} convs per channel"
 
+    def scratch(self) -> tuple[bool, str]:
+        """`yolo train ... pretrained=False` with no ImageNet file anywhere: our rows train from random weights."""
+        empty = self.work / "no-imagenet"
+        empty.mkdir(exist_ok=True)
+        result = self.run("yolo", "train", f"model={TRAINED}", f"data={self.work.parent / 'data' / 'data.yaml'}",
+                          "epochs=1", "imgsz=64", "batch=4", "workers=0", "device=cpu", "plots=False",
+                          "pretrained=False", f"project={self.work / 'runs'}", "name=scratch", "exist_ok=True",
+                          env={"TORCH_HOME": str(empty)})  # fmt: skip
+        best = self.work / "runs" / "scratch" / "weights" / "best.pt"
+        if result.returncode or not best.is_file():
+            return False, tail(result)
+        result = self.check("init", str(best))
+        if "init" not in result:
+            return False, result["detail"]
+        return result["ok"], "no ImageNet file read, rows from " + ", ".join(sorted(set(result["init"])))
+
     def results(self) -> dict[str, tuple[bool | None, str]]:
         """Each check's (passed, detail); None where it does not apply or an earlier one failed."""
         results = {}
         for name in CHECKS:
-            if name in ("predict", "reload", "onnx", "int8") and (not self.tried or not results["train"][0]):
+            if name in ("predict", "reload", "onnx", "int8", "scratch") and (not self.tried or not results["train"][0]):
                 results[name] = (None, "n/a" if not self.tried else "no best.pt")
                 continue
             results[name] = getattr(self, name)()

@@ -31,12 +31,14 @@ PATCHES = (  # applied in this order, undone in reverse
     "model_yaml",
     "pretrained_batchnorm",
     "checkpoint_rebuild",
+    "pretrained_arg",
     "fuse_backbone",
     "safe_load",
     "onnx_int8_quantize",
 )
 UNAVAILABLE = "so its MobileNetV2/ShuffleNetV2 models are unavailable; stock Ultralytics is unaffected."
 _ABSENT = object()
+refusal: str | None = None  # why our models are unavailable in this process, once `apply` has run and refused
 
 
 class Patcher:
@@ -44,6 +46,13 @@ class Patcher:
 
     def __init__(self) -> None:
         self._originals: list[tuple[object, str, object]] = []
+        self._undone = False
+
+    def when_imported(self, module: str, apply) -> None:
+        """Call `apply(module)` once Ultralytics' `module` is imported (now, if it is), unless undone before that."""
+        from ultralytics_light._startup import when_imported
+
+        when_imported(module, lambda imported: None if self._undone else apply(imported))
 
     def replace(self, owner: object, name: str, value: object) -> None:
         """Set `owner.name = value`, remembering the owner's own previous value (or that it had none)."""
@@ -52,6 +61,7 @@ class Patcher:
 
     def undo(self) -> None:
         """Restore every replaced attribute, the last replaced first."""
+        self._undone = True
         while self._originals:
             owner, name, original = self._originals.pop()
             if original is _ABSENT:
@@ -164,4 +174,6 @@ def apply(tasks: ModuleType) -> None:
     except Exception as error:  # apply_all catches its own; this is the version check
         message = failed_patch_message("version check", error)
     if message is not None:
+        global refusal
+        refusal = message
         refuse(tasks, message)

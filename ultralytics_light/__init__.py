@@ -6,9 +6,10 @@ parser is imported. `ultralytics_light.pth` imports it at interpreter start-up, 
 """
 
 from ultralytics_light._startup import install
+from ultralytics_light.backbone_init import pretrained
 
 __version__ = "0.1.0"
-__all__ = ("MobileNetV2", "ShuffleNetV2", "TorchvisionBackbone", "__version__")
+__all__ = ("MobileNetV2", "ShuffleNetV2", "TorchvisionBackbone", "__version__", "pretrained")
 
 
 def __getattr__(name: str):

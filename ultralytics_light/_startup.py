@@ -1,8 +1,10 @@
 """Apply our patches to Ultralytics right after `ultralytics.nn.tasks` is imported, wherever that happens.
 
-This runs at interpreter start-up, so it imports nothing heavy: a one-shot finder on `sys.meta_path` waits for the
-task parser's module, lets it load as usual, then hands it to `ultralytics_light.patches.apply`. A hand-written finder
-rather than wrapt's post-import hooks: importing wrapt costs ~60 ms, paid by every Python process (and
+This runs at interpreter start-up, so it imports nothing heavy: a finder on `sys.meta_path` waits for the task
+parser's module, lets it load as usual, then hands it to `ultralytics_light.patches.apply`. It also hands
+`ultralytics.cfg`, the `yolo` CLI's module, to `patches/cli_pretrained.py` (outside the all-or-nothing set), and
+the trainer's module to what patches ask for it (`when_imported`). A hand-written finder rather than wrapt's
+post-import hooks: importing wrapt costs ~60 ms, paid by every Python process (and
 importlib.abc ~1 ms, so the finder is duck-typed).
 """
 
@@ -13,6 +15,18 @@ import sys
 from types import ModuleType
 
 TARGET = "ultralytics.nn.tasks"
+CLI = "ultralytics.cfg"
+WATCHED = (TARGET, CLI, "ultralytics.engine.trainer")  # modules whose import the finder watches
+
+
+def _patch_cli(cfg: ModuleType) -> None:
+    """`pretrained=False` on the `yolo` command line; whatever fails, the CLI goes on as if we were not installed."""
+    try:
+        from ultralytics_light.patches import cli_pretrained
+
+        cli_pretrained.apply(cfg)
+    except Exception:
+        pass
 
 
 def _apply_patches(tasks: ModuleType) -> None:
@@ -27,11 +41,41 @@ def _apply_patches(tasks: ModuleType) -> None:
         warnings.warn(f"ultralytics-light is disabled: {type(error).__name__}: {error}", stacklevel=2)
 
 
+_after_import = {TARGET: [_apply_patches], CLI: [_patch_cli]}  # module name -> what to call once it is imported
+
+
+def _imported(name: str) -> ModuleType | None:
+    """The module if its import has finished, else None (not imported, or still running its code)."""
+    module = sys.modules.get(name)
+    initializing = getattr(getattr(module, "__spec__", None), "_initializing", False)
+    return None if module is None or initializing else module
+
+
+def _run_hooks(name: str, module: ModuleType) -> None:
+    """Run what waits for `module`; a hook that fails never fails Ultralytics' import, but says so."""
+    for callback in _after_import.pop(name, []):
+        try:
+            callback(module)
+        except Exception as error:
+            import warnings
+
+            warnings.warn(f"ultralytics-light could not adapt {name}: {type(error).__name__}: {error}", stacklevel=2)
+
+
+def when_imported(name: str, callback) -> None:
+    """Call `callback(module)` once the module `name` (one of WATCHED) has been imported: now, if it has been."""
+    module = _imported(name)
+    if module is not None:
+        callback(module)
+    else:
+        _after_import.setdefault(name, []).append(callback)
+
+
 class _PatchAfterImport:
-    """Find `ultralytics.nn.tasks` with the other finders, and patch it once its code has run."""
+    """Find the WATCHED modules with the other finders, and run their hooks once their code has run."""
 
     def find_spec(self, name: str, path=None, target=None) -> importlib.machinery.ModuleSpec | None:
-        if name != TARGET:
+        if name not in WATCHED:
             return None
         try:
             return self._find_and_wrap(name, path, target)
@@ -51,15 +95,17 @@ class _PatchAfterImport:
 
         def exec_and_patch(module: ModuleType) -> None:
             exec_module(module)
-            _apply_patches(module)
+            _run_hooks(name, module)
 
         spec.loader.exec_module = exec_and_patch  # this loader instance serves this one module only
         return spec
 
 
 def install() -> None:
-    """Arrange for the patches to be applied (now, if Ultralytics' task parser is already imported). Idempotent."""
-    if TARGET in sys.modules:
-        _apply_patches(sys.modules[TARGET])
-    elif not any(isinstance(finder, _PatchAfterImport) for finder in sys.meta_path):
+    """Arrange for the patches to be applied (now, to what Ultralytics has already imported). Idempotent."""
+    for name in (CLI, TARGET):
+        module = _imported(name)
+        if module is not None:
+            _run_hooks(name, module)
+    if not any(isinstance(finder, _PatchAfterImport) for finder in sys.meta_path):
         sys.meta_path.insert(0, _PatchAfterImport())

@@ -10,11 +10,12 @@ from typing import ClassVar
 
 from torch import nn
 
+from ultralytics_light.backbone_init import pretrained_enabled
 from ultralytics_light.families import TAPS, Family
 from ultralytics_light.interleave import interleave_shuffles
 from ultralytics_light.normalize import ImageNetNormalize
 from ultralytics_light.pyramid import NotAPyramidError, Unit, check_sequential, nest, shape_only_model, stage_units
-from ultralytics_light.weights import build_torchvision_model, check_weights, weights_enum
+from ultralytics_light.weights import build_torchvision_model, check_weights, is_weights_path, weights_enum
 
 _handoff = threading.local()  # the row whose network the next row continues (see TorchvisionStage)
 
@@ -143,6 +144,8 @@ class TorchvisionStage(nn.Sequential):
 
     def __init__(self, c1: int, c2: int, *args):
         builder, tap, weights = self.family.read(args)
+        if not pretrained_enabled():  # pretrained=False (backbone_init.py): random weights, no file read
+            weights = None
         info, previous = self.feature(builder, tap), previous_tap(tap)
         expected_c1 = 3 if previous is None else self.feature(builder, previous).channels
         if c1 != expected_c1:
@@ -169,6 +172,10 @@ class TorchvisionStage(nn.Sequential):
         super().__init__(modules)
         self.builder, self.tap, self.weights = builder, tap, loaded  # weights: the tag or file actually loaded
         self.requested = weights
+        # what the row starts from, kept in checkpoints (patches/pretrained_arg.py adds a transfer from a checkpoint)
+        self.init = (
+            "random weights" if loaded is None else f"{'file' if is_weights_path(weights) else 'ImageNet'} {loaded}"
+        )
         self.channels, self.stride = info.channels, info.stride
         self._pending = {t: m for t, m in stages.items() if TAPS.index(t) > TAPS.index(tap)}  # for the next rows
 
@@ -273,4 +280,4 @@ class TorchvisionStage(nn.Sequential):
         return not self.batchnorms()
 
     def extra_repr(self) -> str:
-        return f"builder={self.builder!r}, tap={self.tap!r}, weights={self.weights!r}"
+        return f"builder={self.builder!r}, tap={self.tap!r}, init={getattr(self, 'init', self.weights)!r}"
