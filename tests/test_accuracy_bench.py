@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import torch
 from offline import offline_torch_home
 
 MODELS = "yolo11n-lite-shufflenetv2.yaml,yolo11n-lite-mnasnet.yaml,yolo11n.yaml"
@@ -20,7 +21,7 @@ KILLED_IN_TWINS_SECOND_EPOCH = """
 import sys, time
 from pathlib import Path
 from ultralytics.utils.callbacks.base import default_callbacks
-from ultralytics_light.accuracy import main
+from ultralytics_light.cli import main
 
 def slow_second_epoch_of_twin(trainer):  # gives the test time to kill the from-scratch twin in its epoch 2
     if trainer.epoch == 1 and "scratch" in Path(trainer.save_dir).name:
@@ -28,7 +29,7 @@ def slow_second_epoch_of_twin(trainer):  # gives the test time to kill the from-
         time.sleep(0.5)
 
 default_callbacks["on_train_batch_end"].append(slow_second_epoch_of_twin)
-sys.exit(main(sys.argv[2:]))
+sys.exit(main(["bench-accuracy", *sys.argv[2:]]))
 """
 
 
@@ -41,11 +42,10 @@ def test_bench_accuracy_reports_every_model_and_resumes(run_fresh, detect_datase
 
     # ImageNet file at hand for ShuffleNetV2 only: MNASNet must say it trains from scratch, and no download happens
     monkeypatch.setenv("TORCH_HOME", str(offline_torch_home(tmp_path / "torch_home", ["shufflenet_v2_x0_5"])))
-    project, readme, marker = tmp_path / "runs", tmp_path / "README.md", tmp_path / "in-epoch-2"
-    readme.write_text("before\n<!-- accuracy:start -->\nold\n<!-- accuracy:end -->\nafter\n")
+    project, marker = tmp_path / "runs", tmp_path / "in-epoch-2"
     args = (
         f"data={detect_dataset}", f"models={MODELS}", "epochs=2", "imgsz=64", "batch=4", "workers=0", "runs=2",
-        "warmup=1", "threads=1", "spread_seeds=", f"project={project}", f"readme={readme}",
+        "warmup=1", "ort_threads=1", "spread_seeds=", f"project={project}",
     )  # fmt: skip
     process = start_fresh([sys.executable, "-c", KILLED_IN_TWINS_SECOND_EPOCH, str(marker), *args], tmp_path)
     deadline = time.time() + 300
@@ -87,19 +87,23 @@ def test_bench_accuracy_reports_every_model_and_resumes(run_fresh, detect_datase
     assert all(0 <= float(row["map50_95"]) <= float(row["map50"]) <= 1 for row in rows.values())
     assert any(row["pareto"] == "True" for row in rows.values())
     assert (project / "accuracy.png").read_bytes()[:4] == b"\x89PNG"
-    table = readme.read_text()
-    assert "old" not in table and "| yolo11n-lite-mnasnet | scratch (no ImageNet file) |" in table
+    assert "| yolo11n-lite-mnasnet | scratch (no ImageNet file) |" in (project / "accuracy.md").read_text()
+    for run in (twin_run, project / "yolo11n-lite-mnasnet-seed0"):  # from random weights through pretrained=False
+        checkpoint = torch.load(run / "weights" / "best.pt", map_location="cpu", weights_only=False)
+        assert [row.init for row in checkpoint["model"].model[:3]] == ["random weights"] * 3
+        assert checkpoint["train_args"]["pretrained"] is False
 
     # The project holds a 2-epoch recipe: a 3-epoch one must not mix with it
     refused = run_fresh(sys.executable, "-m", "ultralytics_light", "bench-accuracy", *args, "epochs=3", check=False)
-    assert refused.returncode == 2
+    assert refused.returncode == 1 and refused.stderr.startswith("ultralytics-light: error: ")
     assert "holds a run of another recipe or dataset" in refused.stderr and "Pass another project=" in refused.stderr
 
 
 def test_bench_accuracy_needs_data(run_fresh):
     result = run_fresh(sys.executable, "-m", "ultralytics_light", "bench-accuracy", "epochs=1", check=False)
     assert result.returncode == 2
-    assert "data= is required" in result.stderr and "usage: python -m ultralytics_light bench-accuracy" in result.stderr
+    assert result.stderr.startswith("ultralytics-light: error: bench-accuracy: data= (dataset YAML")
+    assert "usage: ultralytics-light bench-accuracy data=… [key=value ...]" in result.stderr
 
 
 def test_bench_accuracy_steps_the_optimizer_every_batch_unless_told_otherwise():
@@ -125,6 +129,41 @@ def test_bench_accuracy_runs_the_first_imagenet_model_at_the_spread_seeds_too(tm
     stock_only = plan(["yolo11n.yaml", "yolo26n.yaml"], [0], True, tmp_path, [1])  # nothing from ImageNet: the first
     assert [(run.label, run.seed) for run in stock_only] == [("yolo11n", 0), ("yolo11n", 1), ("yolo26n", 0)]
     assert parse(["data=d.yaml", "spread_seeds="])[0]["spread_seeds"] == []
+
+
+def test_bench_accuracy_ratio_column_uses_the_stock_model_present_or_says_there_is_none():
+    from ultralytics_light.accuracy import markdown, summarize
+
+    def result(label: str) -> dict:
+        return {"label": label, "init": "scratch", "seed": 0, "map50": 0.2, "map50_95": 0.1, "params_M": 1}
+
+    with_26n = markdown(summarize([result("a"), result("yolo26n")], {"a": (2.0, 0.1), "yolo26n": (4.0, 0.1)}), "")
+    assert (
+        "| ORT ms | ÷ yolo26n |" in with_26n and "| a | scratch | 1.00 | 0.200 | 0.100 | 2.0 ± 0.1 | 0.50 |" in with_26n
+    )
+    alone = markdown(summarize([result("a")], {"a": (2.0, 0.1)}), "")
+    assert "No yolo11n or yolo26n among the models: no ratio." in alone and "÷" not in alone
+
+
+def test_bench_accuracy_warns_that_it_sets_a_passed_seed_itself():
+    import logging
+
+    from ultralytics.utils import LOGGER
+
+    from ultralytics_light.accuracy import parse
+
+    messages = []
+    handler = logging.Handler()
+    handler.emit = lambda record: messages.append(record.getMessage())
+    LOGGER.addHandler(handler)
+    try:
+        options, recipe = parse(["data=d.yaml", "seed=3", "lr0=0.001"])
+    finally:
+        LOGGER.removeHandler(handler)
+    assert "seed" not in recipe and recipe["lr0"] == 0.001 and options["seeds"] == [0]
+    assert len(messages) == 1
+    expected = "bench-accuracy: seed=3 is ignored: each run's seed comes from seeds= and spread_seeds=."
+    assert messages[0].endswith(expected)  # after the logger's WARNING prefix
 
 
 def test_bench_accuracy_table_shows_the_seed_spread_of_rows_run_twice():

@@ -35,3 +35,41 @@ def test_python_api_with_bare_name(run_fresh):
         sys.executable, "-c", "from ultralytics import YOLO; print(YOLO('yolo11n-mobilenetv2.yaml').info())"
     )
     assert "YOLO11n-mobilenetv2 summary" in result.stdout + result.stderr
+
+
+def test_one_tool_lists_every_command_and_each_commands_options_with_help_at_every_level(capsys):
+    from ultralytics_light.cli import commands, main
+
+    assert main(["help"]) == 0
+    listing = capsys.readouterr().out
+    assert [command.name for command in commands()] == ["weights list", "weights fetch", "weights import",
+                                                        "bench-accuracy", "checks"]  # fmt: skip
+    assert all(f"  {command.name}  " in listing for command in commands())
+    for command in commands():
+        for asking in ("help", "--help", "-h"):
+            assert main([*command.words, asking]) == 0
+            shown = capsys.readouterr().out
+            assert shown.startswith(f"usage: ultralytics-light {command.name}")
+            assert all(f"  {key} " in shown for key in command.options)  # every option, with its meaning
+    assert main(["weights", "help"]) == 0 and "weights fetch" in capsys.readouterr().out
+
+
+def test_usage_errors_exit_2_with_the_tools_prefix_and_the_way_out(capsys):
+    from ultralytics_light.cli import main
+
+    assert main(["weights", "fetch", "shufflenet_v2_x0_5"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("ultralytics-light: error: weights fetch: arguments are key=value")
+    assert "Did you mean variant=shufflenet_v2_x0_5?" in error
+    assert main(["bench-accuracy", "data=d.yaml", "epoch=3"]) == 2
+    assert "unknown key 'epoch'. Similar: epochs" in capsys.readouterr().err
+    assert main(["weights"]) == 2 and "weights needs one of its commands" in capsys.readouterr().err
+    assert main(["bench-acuracy"]) == 2 and "unknown command 'bench-acuracy'" in capsys.readouterr().err
+
+
+def test_the_command_and_python_m_are_the_same_tool(run_fresh):
+    command = run_fresh("ultralytics-light", "--help").stdout
+    module = run_fresh(sys.executable, "-m", "ultralytics_light", "--help").stdout
+    assert command == module and "bench-accuracy" in command and "weights import" in command
+    checks = run_fresh("ultralytics-light", "checks").stdout
+    assert "patches: applied" in checks and "ultralytics 8." in checks

@@ -44,8 +44,8 @@ def test_missing_file_offline_says_what_to_do(empty_cache):
         "file:      shufflenetv2_x0.5-f707e7126e.pth",
         f"looked in: {empty_cache}",
         f"get it:    {get_model_weights('shufflenet_v2_x0_5').IMAGENET1K_V1.url}",  # torchvision's own URL
-        "python -m ultralytics_light weights import /path/to/shufflenetv2_x0.5-f707e7126e.pth",
-        "set weights to null",
+        "ultralytics-light weights import file=/path/to/shufflenetv2_x0.5-f707e7126e.pth",
+        "yolo train ... pretrained=False",
     ):
         assert expected in message
     assert not any(empty_cache.iterdir())  # nothing half-downloaded left behind
@@ -108,7 +108,7 @@ def test_default_uses_another_cached_tag_and_says_so(empty_cache, monkeypatch):
     expected = torch.load(v1, weights_only=True)
     assert all(torch.equal(tensor, expected[key]) for key, tensor in row.state_dict().items())
     assert len(warnings) == 1 and "using the cached IMAGENET1K_V1" in warnings[0]
-    assert "weights fetch mobilenet_v2" in warnings[0]
+    assert "weights fetch variant=mobilenet_v2" in warnings[0]
 
 
 @pytest.mark.parametrize(
@@ -165,16 +165,16 @@ def test_cli_list_shows_every_variant_tag_cache_state_and_top1(run_fresh, torch_
 
 
 def test_cli_fetch_offline_fails_with_the_message(run_fresh, empty_cache):
-    result = run_fresh("ultralytics-light", "weights", "fetch", "shufflenet_v2_x1_5", check=False)
-    assert result.returncode == 1
-    assert "shufflenetv2_x1_5-3c479a10.pth" in result.stderr and "weights import" in result.stderr
-    result = run_fresh("ultralytics-light", "weights", "fetch", "shufflenet_v2_x3", check=False)
+    result = run_fresh("ultralytics-light", "weights", "fetch", "variant=shufflenet_v2_x1_5", check=False)
+    assert result.returncode == 1 and result.stderr.startswith("ultralytics-light: error: ImageNet weights")
+    assert "shufflenetv2_x1_5-3c479a10.pth" in result.stderr and "weights import file=" in result.stderr
+    result = run_fresh("ultralytics-light", "weights", "fetch", "variant=shufflenet_v2_x3", check=False)
     assert result.returncode == 1 and "unknown variant 'shufflenet_v2_x3'; use one of ['mobilenet_v2'" in result.stderr
 
 
 def test_cli_import_refuses_a_file_that_is_not_torchvisions(run_fresh, empty_cache):
     mine = write_torchvision_checkpoint(empty_cache.parent, "mobilenet_v2")  # right format, but not the release
-    result = run_fresh(sys.executable, "-m", "ultralytics_light", "weights", "import", str(mine), check=False)
+    result = run_fresh(sys.executable, "-m", "ultralytics_light", "weights", "import", f"file={mine}", check=False)
     assert result.returncode == 1
     assert "is not one of torchvision's released weights" in result.stderr
     assert not any(empty_cache.iterdir())
@@ -182,7 +182,7 @@ def test_cli_import_refuses_a_file_that_is_not_torchvisions(run_fresh, empty_cac
 
 @pytest.mark.skipif(not SHARED_MOBILENET.is_file(), reason="needs ../shared/weights/mobilenet_v2-b0353104.pth")
 def test_cli_import_caches_a_real_file_under_torchvisions_name(run_fresh, empty_cache):
-    result = run_fresh(sys.executable, "-m", "ultralytics_light", "weights", "import", str(SHARED_MOBILENET))
+    result = run_fresh(sys.executable, "-m", "ultralytics_light", "weights", "import", f"file={SHARED_MOBILENET}")
     assert "is mobilenet_v2:IMAGENET1K_V1" in result.stdout
     cached = empty_cache / "mobilenet_v2-b0353104.pth"
     assert cached.read_bytes() == SHARED_MOBILENET.read_bytes()

@@ -1,12 +1,7 @@
-"""`python -m ultralytics_light weights …` and `python -m ultralytics_light bench-accuracy …`."""
+"""`python -m ultralytics_light …`: the same tool as the `ultralytics-light` command."""
 
 import sys
 
-if sys.argv[1:2] == ["bench-accuracy"]:
-    from ultralytics_light.accuracy import main
-
-    sys.exit(main(sys.argv[2:]))
-
-from ultralytics_light.weights_cli import main
+from ultralytics_light.cli import main
 
 sys.exit(main())

@@ -1,19 +1,16 @@
-"""`python -m ultralytics_light bench-accuracy`: which model to pick, measured on your own data.
+"""`ultralytics-light bench-accuracy`: which model to pick, measured on your own data.
 
 Every model is trained under one recipe (printed at the start; every key overridable, and any other `yolo train`
 argument passed through) on the train split of `data`, validated with `yolo val` on its val split, which it never
 trains on, and timed as `make bench` times models: its ONNX export in ONNX Runtime on the CPU, batch 1, interleaved
-with the others. A model whose backbone has its ImageNet file at hand also trains from scratch (weights null), so what
-pretraining buys is a column; one without the file trains from scratch only, and the table says so. The first model
-from ImageNet also trains at `spread_seeds`: its seed-to-seed spread is the noise level beside the table.
+with the others. A model whose backbone has its ImageNet file at hand also trains from random weights
+(`pretrained=False`, its scratch twin), so what pretraining buys is a column; one without the file trains from random
+weights only, and the table says so. The first model from ImageNet also trains at `spread_seeds`: its seed-to-seed
+spread is the noise level beside the table.
 
 Writes accuracy.md, accuracy.csv and accuracy.png (mAP50-95 against latency, the Pareto front marked) in `out`. A run
 that stops part-way resumes: finished models are read back, a half-trained one resumes from its last.pt. Training
 uses the GPU when there is one (Ultralytics' own device choice), or every CPU core; latency is always CPU latency.
-
-    python -m ultralytics_light bench-accuracy data=my_data.yaml
-    python -m ultralytics_light bench-accuracy data=my_data.yaml models=yolo11n-lite-mobilenetv2.yaml,yolo11n.yaml \\
-        epochs=60 seeds=0,1,2 freeze=3
 """
 
 from __future__ import annotations
@@ -21,33 +18,68 @@ from __future__ import annotations
 import csv
 import json
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-STOCK = ("yolo11n.yaml", "yolo26n.yaml")
+from ultralytics_light.cli import Command, Option
+
+STOCK = ("yolo11n.yaml", "yolo26n.yaml")  # the default list's stock models; the ratio column uses the first present
 # val=False: no per-epoch validation, so best.pt is the last epoch's weights, not a pick made on the held-out split.
-# warmup_epochs=0: no learning-rate warm-up, which costs a short fine-tuning run more than it gives (bench/recipes.md);
-# Ultralytics up to 8.4.80 at least warms up for 100 iterations or more, 17 epochs of a 40-epoch run on 96 images.
+# warmup_epochs=0: no learning-rate warm-up, which costs a short fine-tuning run more than it gives (bench/recipes.md).
 RECIPE = {"epochs": 40, "imgsz": 256, "batch": 16, "warmup_epochs": 0, "val": False, "plots": False}
-OPTIONS = {  # ours, not yolo train's
-    "data": None,
-    "models": None,
-    "seeds": "0",
-    "spread_seeds": "1",  # more seeds for one model (see plan): the seed-to-seed spread beside the table
-    "scratch": True,
-    "project": "runs/bench-accuracy",
-    "out": None,
-    "threads": 2,  # ONNX Runtime's, for the latency column
-    "train_threads": None,  # torch's on a CPU; default every core
-    "runs": 30,
-    "warmup": 10,
-    "readme": None,
+# yolo train arguments the benchmark sets for each run itself: passed ones are ignored, with a warning saying why
+SET_PER_RUN = {
+    "seed": "each run's seed comes from seeds= and spread_seeds=",
+    "name": "each run's folder is named after its model and seed",
+    "exist_ok": "finished runs are read back and stopped ones resumed",
+    "resume": "stopped runs are resumed by themselves",
+    "pretrained": "models start from their YAML's weights, scratch twins from random weights (scratch_twin=)",
+    "model": "the models are given by models=",
 }
-LISTS = ("models", "seeds", "spread_seeds")  # comma-separated options
-USAGE = (
-    "usage: python -m ultralytics_light bench-accuracy data=DATA.yaml [models=A.yaml,B.yaml] [seeds=0,1] "
-    "[KEY=VALUE ...]"
+OPTIONS = {
+    "data": Option(None, "dataset YAML: models train on its train split and are validated on its val split"),
+    "models": Option(
+        None, "comma-separated model YAMLs or .pt checkpoints; default every lite n model, yolo11n, yolo26n"
+    ),
+    "seeds": Option("0", "comma-separated training seeds; every model trains at each"),
+    "spread_seeds": Option("1", "more seeds for the first model from ImageNet: its spread is the table's noise level"),
+    "scratch_twin": Option(
+        True, "also train each model that starts from ImageNet from random weights (pretrained=False)"
+    ),
+    "project": Option("runs/bench-accuracy", "folder the runs train in (a stopped benchmark resumes there)"),
+    "out": Option(None, "folder for accuracy.md, accuracy.csv and accuracy.png; default the project"),
+    "ort_threads": Option(2, "ONNX Runtime threads for the latency column"),
+    "train_threads": Option(None, "torch threads when training on a CPU; default every core"),
+    "runs": Option(30, "timed runs per model for the latency column"),
+    "warmup": Option(10, "untimed runs before them"),
+}
+
+
+def train_arguments() -> set[str]:
+    """The keys `yolo train` takes, less those the benchmark sets per run (SET_PER_RUN warns about those)."""
+    from ultralytics.cfg import DEFAULT_CFG_DICT
+
+    return set(DEFAULT_CFG_DICT) - set(OPTIONS)
+
+
+def run_command(options: dict, passed: dict) -> int:
+    return benchmark(*finish(options, passed))
+
+
+COMMAND = Command(
+    ("bench-accuracy",),
+    "Train, validate and time models on your data: which model to pick (accuracy against CPU latency).",
+    run_command,
+    OPTIONS,
+    required=("data",),
+    passes="any `yolo train` argument, on top of the recipe "
+    + " ".join(f"{key}={value}" for key, value in RECIPE.items())
+    + " nbs=<batch> (one optimizer step per batch)",
+    accepts=train_arguments,
+    examples=(
+        "bench-accuracy data=your_data.yaml",
+        "bench-accuracy data=your_data.yaml models=yolo11n-lite-mobilenetv2.yaml,yolo11n.yaml seeds=0,1 epochs=60",
+    ),
 )
 
 
@@ -61,6 +93,7 @@ class Run:
         init: 'ImageNet', 'scratch' (or why it is scratch), or 'checkpoint' (fine-tuned from a .pt).
         seed: Training seed.
         folder: The run's Ultralytics save directory.
+        pretrained: Ultralytics' `pretrained` for the run: False trains our backbone rows from random weights.
     """
 
     model: str
@@ -68,6 +101,7 @@ class Run:
     init: str
     seed: int
     folder: Path
+    pretrained: bool = True
 
 
 def default_models() -> list[str]:
@@ -79,50 +113,58 @@ def default_models() -> list[str]:
 
 
 def parse(argv: list[str]) -> tuple[dict, dict]:
-    """`key=value` arguments -> (our options, the recipe for yolo train)."""
-    from ultralytics.cfg import smart_value
+    """`key=value` arguments -> (our options, the recipe for yolo train); a UsageError for a wrong one."""
+    return finish(*COMMAND.parse(argv))
 
-    options, recipe = dict(OPTIONS), dict(RECIPE)
-    for arg in argv:
-        key, sep, value = arg.partition("=")
-        if not sep or not key:
-            raise ValueError(f"arguments are KEY=VALUE, got {arg!r}.\n{USAGE}")
-        (options if key in OPTIONS else recipe)[key] = value if key in LISTS else smart_value(value)
-    if not options["data"]:
-        raise ValueError(f"data= is required: the dataset YAML whose val split the models never train on.\n{USAGE}")
+
+def finish(options: dict, passed: dict) -> tuple[dict, dict]:
+    """Our options typed and completed, and the recipe: RECIPE with the passed `yolo train` arguments on top."""
+    from ultralytics.cfg import smart_value
+    from ultralytics.utils import LOGGER
+
+    from ultralytics_light.cli import UsageError
+
+    recipe = dict(RECIPE)
+    for key, value in passed.items():
+        if key in SET_PER_RUN:
+            LOGGER.warning(f"bench-accuracy: {key}={value} is ignored: {SET_PER_RUN[key]}.")
+        else:
+            recipe[key] = value
     if "nbs" not in recipe and isinstance(recipe["batch"], int) and recipe["batch"] > 0:
         # One optimizer step per batch. Ultralytics' nbs=64 accumulates four batches of 16 into one step: on a small
         # dataset that leaves a few steps an epoch, and the models learn far slower (bench/recipes.md).
         recipe["nbs"] = recipe["batch"]
+    options = dict(options)
     options["models"] = str(options["models"]).split(",") if options["models"] else default_models()
     for key in ("seeds", "spread_seeds"):
-        options[key] = [int(seed) for seed in str(options[key]).split(",") if seed.strip()]
+        try:
+            options[key] = [int(seed) for seed in str(options[key]).split(",") if seed.strip()]
+        except ValueError:
+            raise UsageError(f"bench-accuracy: {key}= takes comma-separated integers, got {options[key]!r}.") from None
     if not options["seeds"]:
-        raise ValueError(f"seeds= needs at least one seed.\n{USAGE}")
+        raise UsageError("bench-accuracy: seeds= needs at least one seed.")
     options["spread_seeds"] = [seed for seed in options["spread_seeds"] if seed not in options["seeds"]]
+    options["scratch_twin"] = smart_value(str(options["scratch_twin"])) is True
     options["project"] = Path(options["project"]).resolve()
     options["out"] = Path(options["out"]).resolve() if options["out"] else options["project"]
-    options["train_threads"] = int(options["train_threads"] or os.cpu_count())
+    for key in ("ort_threads", "train_threads", "runs", "warmup"):
+        if options[key] is None or options[key] == "":
+            continue
+        try:
+            options[key] = int(options[key])
+        except ValueError:
+            raise UsageError(f"bench-accuracy: {key}= takes an integer, got {options[key]!r}.") from None
+    options["train_threads"] = options["train_threads"] or os.cpu_count()
     return options, recipe
 
 
-def without_pretrained(yaml: dict) -> dict:
-    """A copy of a model YAML dict with weights null in its backbone rows (equal to it if none asks for any)."""
+def asks_for_imagenet(yaml: dict) -> bool:
+    """Whether a model YAML dict has backbone rows of ours that load pretrained weights."""
     from ultralytics_light.patches.checkpoint_rebuild import drop_pretrained
 
-    yaml = json.loads(json.dumps(yaml))
-    drop_pretrained(yaml)
-    return yaml
-
-
-def save_yaml(name: str, yaml: dict, folder: Path) -> str:
-    """Write a model YAML dict as `folder`/yaml/`name`; its path."""
-    from ultralytics.utils import YAML
-
-    path = folder / "yaml" / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    YAML.save(path, yaml)
-    return str(path)
+    copy = json.loads(json.dumps(yaml))
+    drop_pretrained(copy)
+    return copy != yaml
 
 
 def imagenet_missing(name: str) -> str | None:
@@ -158,29 +200,27 @@ def plan(models: list[str], seeds: list[int], twins: bool, project: Path, spread
 
     from ultralytics_light.cfg import find_model_yaml
 
-    variants = []  # (what YOLO() is given, table label, backbone start)
+    variants = []  # (what YOLO() is given, table label, backbone start, pretrained)
     for name in models:
         label = checkpoint_label(Path(name)) if name.endswith(".pt") else Path(name).stem
         source = find_model_yaml(name) or (Path(name) if Path(name).suffix == ".yaml" else None)
         yaml = YAML.load(source) if source is not None and source.is_file() else {}
-        scratch = without_pretrained(yaml)
-        if scratch == yaml:
-            variants.append((name, label, "checkpoint" if name.endswith(".pt") else "scratch"))
+        if not asks_for_imagenet(yaml):
+            variants.append((name, label, "checkpoint" if name.endswith(".pt") else "scratch", True))
             continue
-        scratch_path = save_yaml(f"{label}-scratch.yaml", scratch, project)
         missing = imagenet_missing(name)
         if missing:
             print(f"{label}: no ImageNet weights here, so it trains from scratch ({missing})")
-            variants.append((scratch_path, label, "scratch (no ImageNet file)"))
+            variants.append((name, label, "scratch (no ImageNet file)", False))
             continue
-        variants.append((name, label, "ImageNet"))
+        variants.append((name, label, "ImageNet", True))
         if twins:
-            variants.append((scratch_path, f"{label} (scratch)", "scratch"))
+            variants.append((name, f"{label} (scratch)", "scratch", False))
     spread = next((variant for variant in variants if variant[2] == "ImageNet"), variants[0])
     runs = []
-    for model, label, init in variants:
-        extra = list(spread_seeds) if (model, label, init) == spread else []
-        runs += [Run(model, label, init, seed, run_folder(project, label, seed)) for seed in seeds + extra]
+    for model, label, init, pretrained in variants:
+        extra = list(spread_seeds) if (model, label, init, pretrained) == spread else []
+        runs += [Run(model, label, init, seed, run_folder(project, label, seed), pretrained) for seed in seeds + extra]
     return runs
 
 
@@ -195,7 +235,7 @@ def with_threads(model, threads: int):
     """`model`, set to train with `threads` torch threads on a CPU.
 
     Ultralytics trains on a CPU with one core fewer than the machine has, keeping one for data loading, but on a CPU it
-    loads data in the main process (workers=0), so on a 2-core machine one core idles: every core trains 1.8x faster.
+    loads data in the main process (workers=0), so on a 2-core machine one core idles.
     """
     import torch
 
@@ -206,6 +246,8 @@ def with_threads(model, threads: int):
 def train_and_validate(run: Run, data: str, recipe: dict, threads: int) -> dict:
     """Train one run (or resume it, or read it back when done) and validate its best.pt on the val split."""
     from ultralytics import YOLO
+
+    from ultralytics_light.backbone_init import pretrained
 
     done = run.folder / "result.json"
     if done.is_file():
@@ -223,7 +265,9 @@ def train_and_validate(run: Run, data: str, recipe: dict, threads: int) -> dict:
         with_threads(YOLO(last), threads).train(resume=True)
     elif not last.is_file():
         train_args = dict(recipe, data=data, seed=run.seed, project=str(run.folder.parent), name=run.folder.name)
-        with_threads(YOLO(run.model), threads).train(**train_args, exist_ok=True)
+        with pretrained(run.pretrained):  # a model from random weights is built without reading the ImageNet file
+            model = YOLO(run.model)
+        with_threads(model, threads).train(**train_args, pretrained=run.pretrained, exist_ok=True)
     best = run.folder / "weights" / "best.pt"
     model = YOLO(best)
     metrics = model.val(
@@ -299,19 +343,28 @@ def summarize(results: list[dict], latency: dict[str, tuple]) -> list[dict]:
             and (other["ort_ms"], other["map50_95"]) != (row["ort_ms"], row["map50_95"])
             for other in table
         )
-    if "yolo11n" in by_label:
-        for row in table:
-            row["ort_vs_yolo11n"] = row["ort_ms"] / by_label["yolo11n"]["ort_ms"]
+    reference = latency_reference(by_label)
+    for row in table if reference else []:
+        row[f"ort_vs_{reference}"] = row["ort_ms"] / by_label[reference]["ort_ms"]
     return sorted(table, key=lambda row: row["ort_ms"])
 
 
+def latency_reference(rows: dict) -> str | None:
+    """The stock model the latency ratios are against: the first of STOCK among the rows, else None."""
+    return next((Path(name).stem for name in STOCK if Path(name).stem in rows), None)
+
+
 def markdown(table: list[dict], about: str) -> str:
+    reference = latency_reference({row["model"]: row for row in table})
+    stock = " or ".join(Path(name).stem for name in STOCK)
+    about += f" ÷ {reference}: latency over {reference}'s." if reference else f" No {stock} among the models: no ratio."
+    ratio = f" ÷ {reference} |" if reference else ""
     lines = [
         about,
         "",
-        "| model | backbone start | params (M) | mAP50 | mAP50-95 | ORT ms | ÷ yolo11n | pretraining gain (mAP50) "
+        f"| model | backbone start | params (M) | mAP50 | mAP50-95 | ORT ms |{ratio} pretraining gain (mAP50) "
         "| Pareto |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|" + ("---|" if reference else "") + "---|---|",
     ]
 
     def spread(row: dict, metric: str) -> str:
@@ -320,11 +373,11 @@ def markdown(table: list[dict], about: str) -> str:
 
     for row in table:
         gain = f"{row['pretraining_gain']:.1f}×" if "pretraining_gain" in row else ""
-        vs_yolo11n = f"{row['ort_vs_yolo11n']:.2f}" if "ort_vs_yolo11n" in row else ""
+        vs_reference = f" {row[f'ort_vs_{reference}']:.2f} |" if reference else ""
         lines.append(
             f"| {row['model']} | {row['init']} | {row['params_M']:.2f} | {spread(row, 'map50')} | "
-            f"{spread(row, 'map50_95')} | {row['ort_ms']:.1f} ± {row['ort_iqr']:.1f} | "
-            f"{vs_yolo11n} | {gain} | {'★' if row['pareto'] else ''} |"
+            f"{spread(row, 'map50_95')} | {row['ort_ms']:.1f} ± {row['ort_iqr']:.1f} |"
+            f"{vs_reference} {gain} | {'★' if row['pareto'] else ''} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -355,19 +408,10 @@ def plot(table: list[dict], imgsz: int, path: Path) -> None:
     plt.close(fig)
 
 
-def main(argv: list[str]) -> int:
-    try:
-        return benchmark(*parse(argv))
-    except ValueError as error:  # a bad argument, a model YAML we refuse, a project of another recipe
-        print(error, file=sys.stderr)
-        return 2
-
-
 def benchmark(options: dict, recipe: dict) -> int:
     """Train, validate and time every model; write the reports."""
     import torch
 
-    from ultralytics_light.report import replace_section
     from ultralytics_light.timing import machine
 
     data = str(options["data"])
@@ -377,7 +421,7 @@ def benchmark(options: dict, recipe: dict) -> int:
     seeds = ",".join(map(str, options["seeds"]))
     print(f"recipe: {shown} seeds={seeds}")
     print(f"data: {data}; runs in {project}")
-    runs = plan(options["models"], options["seeds"], options["scratch"], project, options["spread_seeds"])
+    runs = plan(options["models"], options["seeds"], options["scratch_twin"], project, options["spread_seeds"])
     spread_runs = [run for run in runs if run.seed in options["spread_seeds"]]
     for run in spread_runs:
         print(f"{run.label} runs at seed {run.seed} too: its seed-to-seed spread is the table's noise level")
@@ -385,9 +429,9 @@ def benchmark(options: dict, recipe: dict) -> int:
     for k, run in enumerate(runs, 1):
         print(f"[{k}/{len(runs)}] {run.label}, seed {run.seed}, backbone from {run.init}", flush=True)
         results.append(train_and_validate(run, data, recipe, options["train_threads"]))
-    torch.set_num_threads(options["threads"])
+    torch.set_num_threads(options["ort_threads"])
     print(f"timing {len(runs)} runs' architectures in ONNX Runtime at {recipe['imgsz']}", flush=True)
-    latency = time_models(results, recipe["imgsz"], options["threads"], options["warmup"], options["runs"])
+    latency = time_models(results, recipe["imgsz"], options["ort_threads"], options["warmup"], options["runs"])
     table = summarize(results, latency)
     device = "GPU" if torch.cuda.is_available() else "CPU"
     about = (
@@ -395,7 +439,7 @@ def benchmark(options: dict, recipe: dict) -> int:
         f"recipe: {shown}; seed {seeds}"
         + "".join(f", and {run.seed} too for {run.label}" for run in spread_runs)
         + " (± is half the seed-to-seed range: a difference smaller than it is noise). Latency: ONNX Runtime on "
-        f"{machine(options['threads'])}, batch 1, {recipe['imgsz']} px, median ± IQR of {options['runs']} "
+        f"{machine(options['ort_threads'])}, batch 1, {recipe['imgsz']} px, median ± IQR of {options['runs']} "
         f"interleaved runs."
     )
     text = markdown(table, about)
@@ -406,8 +450,6 @@ def benchmark(options: dict, recipe: dict) -> int:
         writer.writeheader()
         writer.writerows(table)
     plot(table, recipe["imgsz"], out / "accuracy.png")
-    if options["readme"]:
-        replace_section(Path(options["readme"]), "accuracy", text)
     print(text)
     print(f"wrote {out / 'accuracy.md'}, {out / 'accuracy.csv'}, {out / 'accuracy.png'}")
     return 0

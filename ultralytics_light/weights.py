@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 import torch
 from torch import nn
 
-IMPORT_COMMAND = "python -m ultralytics_light weights import"
+IMPORT_COMMAND = "ultralytics-light weights import"
 
 
 class WeightsNotAvailableError(RuntimeError):
@@ -86,8 +86,8 @@ def resolve_tag(builder: str, tag: str):
         return entry
     warn_once(
         f"{builder}: torchvision's DEFAULT weights ({entry.name}, {cached_file(entry).name}) are not cached; using "
-        f"the cached {cached[0].name} ({cached_file(cached[0])}). Run 'python -m ultralytics_light weights fetch "
-        f"{builder}' to get {entry.name}."
+        f"the cached {cached[0].name} ({cached_file(cached[0])}). Run 'ultralytics-light weights fetch "
+        f"variant={builder}' to get {entry.name}."
     )
     return cached[0]
 
@@ -170,8 +170,8 @@ def not_available_message(entry, builder: str, error: Exception) -> str:
         f"  file:      {file.name}\n"
         f"  looked in: {file.parent} (set TORCH_HOME to use another cache)\n"
         f"  get it:    {entry.url}\n"
-        f"Then put it in the cache with: {IMPORT_COMMAND} /path/to/{file.name}\n"
-        f"Or train from scratch: set weights to null in the model YAML's backbone rows."
+        f"Then put it in the cache with: {IMPORT_COMMAND} file=/path/to/{file.name}\n"
+        f"Or train from scratch, reading no ImageNet file: yolo train ... pretrained=False"
     )
 
 

@@ -1,19 +1,17 @@
-"""`python -m ultralytics_light weights list|fetch|import`: manage the ImageNet files in torchvision's cache."""
+"""`ultralytics-light weights list|fetch|import`: manage the ImageNet files in torchvision's cache."""
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import shutil
-import sys
 from pathlib import Path
 
 from torch.hub import HASH_REGEX
 
+from ultralytics_light.cli import Command, Option
 from ultralytics_light.families import FAMILIES
 from ultralytics_light.weights import (
     WeightsFileError,
-    WeightsNotAvailableError,
     cache_dir,
     cached_file,
     download,
@@ -38,20 +36,19 @@ def entries(builder: str) -> list[tuple[str, object]]:
     return [("DEFAULT", enum.DEFAULT), *((entry.name, entry) for entry in enum)]
 
 
-def parse_spec(spec: str):
-    """'VARIANT[:TAG]' -> (builder, torchvision weights entry); ValueError naming the valid choices."""
-    builder, _, tag = spec.partition(":")
+def parse_spec(builder: str, tag: str = "DEFAULT"):
+    """A variant and tag -> (builder, torchvision weights entry); ValueError naming the valid choices."""
     if builder not in known_builders():
         raise ValueError(
             f"unknown variant {builder!r}; use one of {list(BUILDERS)}, or any other torchvision classifier's builder."
         )
     tags = dict(entries(builder))
-    if (tag or "DEFAULT") not in tags:
+    if tag not in tags:
         raise ValueError(f"unknown tag {tag!r} for {builder}; use one of {list(tags)}.")
-    return builder, tags[tag or "DEFAULT"]
+    return builder, tags[tag]
 
 
-def list_weights(_: argparse.Namespace) -> None:
+def list_weights(_: dict) -> None:
     """Print every variant and tag, its file, whether it is cached, and its ImageNet top-1."""
     rows = [
         (
@@ -71,17 +68,17 @@ def list_weights(_: argparse.Namespace) -> None:
         print("".join(cell.ljust(width) for cell, width in zip(row, widths)) + row[-1])
 
 
-def fetch(args: argparse.Namespace) -> None:
+def fetch(options: dict) -> None:
     """Download a variant's weights into the cache, with torchvision's progress bar and hash check."""
-    builder, entry = parse_spec(args.spec)
+    builder, entry = parse_spec(options["variant"], options["tag"])
     if not cached_file(entry).is_file():
         download(entry, builder)
     print(f"{builder}:{entry.name} is in the cache: {cached_file(entry)}")
 
 
-def import_file(args: argparse.Namespace) -> None:
+def import_file(options: dict) -> None:
     """Verify a file is one of torchvision's released weights for our variants, and put it in the cache."""
-    source = Path(args.file).expanduser()
+    source = Path(options["file"]).expanduser()
     if not source.is_file():
         raise ValueError(f"{source} does not exist.")
     sha256 = hashlib.sha256(source.read_bytes()).hexdigest()
@@ -109,25 +106,30 @@ def import_file(args: argparse.Namespace) -> None:
     print(f"{source} is {builder}:{entry.name}; cached as {target}")
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of `python -m ultralytics_light` and the `ultralytics-light` command."""
-    parser = argparse.ArgumentParser(prog="ultralytics-light", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    weights = commands.add_parser("weights", help="manage ImageNet weights in torchvision's cache")
-    actions = weights.add_subparsers(dest="action", required=True)
-    actions.add_parser("list", help="every variant and tag: file, cached or not, ImageNet top-1").set_defaults(
-        run=list_weights
-    )
-    fetch_parser = actions.add_parser("fetch", help="download VARIANT[:TAG] (default tag DEFAULT) into the cache")
-    fetch_parser.add_argument("spec", metavar="VARIANT[:TAG]")
-    fetch_parser.set_defaults(run=fetch)
-    import_parser = actions.add_parser("import", help="verify a torchvision weights file you have and cache it")
-    import_parser.add_argument("file")
-    import_parser.set_defaults(run=import_file)
-    args = parser.parse_args(argv)
-    try:
-        args.run(args)
-    except (ValueError, WeightsNotAvailableError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    return 0
+COMMANDS = (
+    Command(
+        ("weights", "list"),
+        "Every variant of our families and its tags: file, whether it is cached, ImageNet top-1.",
+        list_weights,
+        examples=("weights list",),
+    ),
+    Command(
+        ("weights", "fetch"),
+        "Download a torchvision classifier's ImageNet weights into torchvision's cache (hash-checked).",
+        fetch,
+        {
+            "variant": Option(None, "torchvision builder, e.g. mobilenet_v2, shufflenet_v2_x0_5 (see weights list)"),
+            "tag": Option("DEFAULT", "torchvision weights tag, e.g. IMAGENET1K_V1"),
+        },
+        required=("variant",),
+        examples=("weights fetch variant=shufflenet_v2_x0_5", "weights fetch variant=mobilenet_v2 tag=IMAGENET1K_V1"),
+    ),
+    Command(
+        ("weights", "import"),
+        "Verify a torchvision weights file you already have (its sha256 and tensors) and copy it into the cache.",
+        import_file,
+        {"file": Option(None, "path to a file torchvision released, e.g. mobilenet_v2-b0353104.pth")},
+        required=("file",),
+        examples=("weights import file=~/Downloads/mobilenet_v2-b0353104.pth",),
+    ),
+)
