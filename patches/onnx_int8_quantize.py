@@ -1,12 +1,12 @@
 """`yolo export format=onnx quantize=8` quantizes our models with weights per channel and averaged activation ranges.
 
 Ultralytics' ONNX Runtime quantizer (`onnx_int8_quantize`, 8.4.66 on) keeps two of ONNX Runtime's defaults that cost
-three of our twenty detect models 7 to 22 % of their float32 mAP50 (bench/ort-int8-settings.md):
+some of our detect models much of their float32 mAP50 (measured in bench/ort-int8-settings.md):
 - one scale per weight tensor: the narrow channels of depthwise convolutions, which most of our backbones are made
-  of, round to a few levels (yolov5n-mobilenetv2 keeps 93 %, 99 % per channel);
-- each activation's range the extreme over all calibration images: in yolo11n-mobilenetv3-small a few images peak at
-  up to 140 times the median image's, and the typical image keeps a few of the 256 levels (78 %; 99 % with the
-  mean of the images' ranges, ONNX Runtime's `CalibMovingAverage`).
+  of, round to a few levels;
+- each activation's range the extreme over all calibration images: a few images peak far above the median image,
+  and the typical image keeps a few of the 256 levels (the mean of the images' ranges, ONNX Runtime's
+  `CalibMovingAverage`, keeps them).
 NNCF (OpenVINO's INT8 export) does both already: weights per channel, activation ranges averaged (`MEAN_MINMAX`).
 Everything else of the release's quantizer (which nodes, calibration data, format) stays as it is, and stock models
 are quantized exactly as before.

@@ -4,7 +4,7 @@ Ultralytics' `initialize_weights` sets every `nn.BatchNorm2d` of a new model to 
 backbone's running statistics were computed with torchvision's eps, so that rewrite changes its ImageNet features:
 the eps stays torchvision's. The momentum stays torchvision's too, unless it is slower than Ultralytics': MNASNet's
 0.0003 (and MobileNetV3's 0.01) leave the running statistics far behind the weights over a fine-tune of a few
-thousand steps, and a MNASNet trained from scratch then validates at mAP50 0 (bench/parity.md).
+thousand steps, and a MNASNet trained from scratch then fails to detect (docs/weights.md).
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ def ort_options(threads: int):
     options = ort.SessionOptions()
     options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
     # Interleaved timing needs idle threads to sleep: a spinning session (ONNX Runtime's default) keeps the CPU busy
-    # after its run and steals it from the next model's, measured here as doubling yolo11n's ORT latency.
+    # after its run and steals it from the next model's (docs/benchmarks.md).
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return options
 
