@@ -84,9 +84,10 @@ def with_pretrained(tasks: ModuleType, get_model):
         with pretrained(setting is not False):
             model = get_model(*call.args, **call.kwargs)
         weights = call.arguments.get("weights")
-        source_name = str(setting) if isinstance(setting, (str, Path)) else str(getattr(self.args, "model", ""))
+        source = str(setting) if isinstance(setting, (str, Path)) else str(getattr(self.args, "model", ""))
+        source_name = Path(source).name if source.endswith(".pt") else "the loaded model"  # else a model object
         resuming = bool(getattr(self.args, "resume", False))
-        for line in describe(model, setting, weights, Path(source_name).name or "the loaded model", resuming):
+        for line in describe(model, setting, weights, source_name, resuming):
             if RANK in {-1, 0}:
                 LOGGER.info(line)
         return model
