@@ -14,23 +14,27 @@ are quantized exactly as before.
 
 from __future__ import annotations
 
+import contextvars
 import functools
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import FrameType, ModuleType
+from types import ModuleType
 
 from ultralytics_light.patches import Patcher
 from ultralytics_light.patches.fuse_backbone import stages
 
 QUANTIZE_STATIC = {"per_channel": True}  # ONNX Runtime's keyword arguments
 EXTRA_OPTIONS = {"CalibMovingAverage": True}  # each activation's range: the mean of every image's min and max
+EXPORTER = "ultralytics.engine.exporter"
+# The model Ultralytics' exporter is exporting now, set by our wrapper of `Exporter.__call__` (the exporter's entry
+# point, handed the model): the quantizer it calls is not handed the model.
+_exporting = contextvars.ContextVar("ultralytics_light_exporting")
 
 
 @contextmanager
 def our_settings() -> Iterator[None]:
     """ONNX Runtime's `quantize_static`, as the release's quantizer imports it when called, with our settings under
-    any the release passes itself."""
+    any the release passes itself. Replaced only inside this block."""
     from onnxruntime import quantization
 
     stock = quantization.quantize_static
@@ -46,17 +50,18 @@ def our_settings() -> Iterator[None]:
         quantization.quantize_static = stock
 
 
-def exporter_model(caller: FrameType | None):
-    """The model of the Exporter whose `export_onnx` is calling the quantizer, else None: the exporter does not hand
-    the quantizer its model, and from 8.4.66 to 8.4.190 it calls the quantizer from that method."""
-    from ultralytics.engine.exporter import Exporter
-
-    exporter = caller.f_locals.get("self") if caller is not None else None
-    return exporter.model if isinstance(exporter, Exporter) else None
+def unknown_model_warning() -> str:
+    return (
+        "ultralytics-light: ONNX Runtime INT8 quantization was called outside Ultralytics' ONNX export, so we cannot "
+        "tell which model it quantizes: it ran with Ultralytics' settings (weights per tensor, activation ranges the "
+        "extremes over the calibration images), which cost our models accuracy. Export with `yolo export "
+        "format=onnx quantize=8` to get weights per channel and averaged ranges."
+    )
 
 
 def apply(tasks: ModuleType, patcher: Patcher) -> None:
-    """Wrap `onnx_int8_quantize`, which the exporter imports from its module each time it quantizes."""
+    """Wrap `onnx_int8_quantize`, which the exporter imports from its module each time it quantizes, and (once the
+    exporter is imported: it imports the task parser, so not now) `Exporter.__call__`, which tells it the model."""
     try:
         from ultralytics.utils.export import onnx as export_onnx
     except ImportError:
@@ -67,13 +72,29 @@ def apply(tasks: ModuleType, patcher: Patcher) -> None:
 
     @functools.wraps(stock)
     def onnx_int8_quantize(*args, **kwargs):
-        try:
-            ours = bool(stages(exporter_model(sys._getframe(1))))
-        except Exception:  # an unusual caller: quantize as the release does
-            ours = False
-        if not ours:
+        model = _exporting.get(None)
+        if model is None:
+            from ultralytics.utils import LOGGER
+
+            LOGGER.warning(unknown_model_warning())
+            return stock(*args, **kwargs)
+        if not stages(model):  # a stock model: quantized exactly as the release does
             return stock(*args, **kwargs)
         with our_settings():
             return stock(*args, **kwargs)
 
+    def wrap_exporter(module: ModuleType) -> None:
+        stock_call = module.Exporter.__call__
+
+        @functools.wraps(stock_call)
+        def __call__(self, *args, **kwargs):
+            token = _exporting.set(args[0] if args else kwargs.get("model"))
+            try:
+                return stock_call(self, *args, **kwargs)
+            finally:
+                _exporting.reset(token)
+
+        patcher.replace(module.Exporter, "__call__", __call__)
+
     patcher.replace(export_onnx, "onnx_int8_quantize", onnx_int8_quantize)
+    patcher.when_imported(EXPORTER, wrap_exporter)

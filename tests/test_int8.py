@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -93,12 +94,11 @@ def conv_scales(onnx_file, rows: tuple[str, ...] = ("/model.",)) -> dict[str, di
     return scales
 
 
-def quantized_conv(tmp_path, name: str, settings) -> dict[str, np.ndarray]:
-    """`conv_scales` of a single convolution quantized by ONNX Runtime under `settings`, calibrated on two images:
-    one of range ±1, one of ±9."""
+def conv_model(tmp_path, name: str) -> tuple[Path, list[np.ndarray]]:
+    """A float32 ONNX file of a single convolution whose output channels' weights are 1000 times apart, and two
+    calibration images: one of range ±1, one of ±9."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
-    from onnxruntime import quantization
 
     rng = np.random.default_rng(0)
     magnitudes = np.float32([1, 0.1, 0.01, 0.001])[:, None, None, None]  # each output channel's largest |weight|
@@ -109,13 +109,22 @@ def quantized_conv(tmp_path, name: str, settings) -> dict[str, np.ndarray]:
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 6, 6])],
         [numpy_helper.from_array(weight, "w")],
     )  # fmt: skip
-    fp32, int8 = tmp_path / f"{name}.onnx", tmp_path / f"{name}_int8.onnx"
+    fp32 = tmp_path / f"{name}.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), fp32)
-    images = [np.clip(rng.standard_normal((1, 3, 8, 8)), -1, 1) * scale for scale in (1, 9)]
+    images = [(np.clip(rng.standard_normal((1, 3, 8, 8)), -1, 1) * scale).astype(np.float32) for scale in (1, 9)]
+    return fp32, images
+
+
+def quantized_conv(tmp_path, name: str, settings) -> dict[str, np.ndarray]:
+    """`conv_scales` of `conv_model`'s convolution quantized by ONNX Runtime under `settings`."""
+    from onnxruntime import quantization
+
+    fp32, images = conv_model(tmp_path, name)
+    int8 = tmp_path / f"{name}_int8.onnx"
 
     class Reader(quantization.CalibrationDataReader):
         def __init__(self):
-            self.feeds = iter({"x": image.astype(np.float32)} for image in images)
+            self.feeds = iter({"x": image} for image in images)
 
         def get_next(self):
             return next(self.feeds, None)
@@ -123,6 +132,30 @@ def quantized_conv(tmp_path, name: str, settings) -> dict[str, np.ndarray]:
     with settings():
         quantization.quantize_static(str(fp32), str(int8), Reader())
     return conv_scales(int8, ("conv",))["conv"]
+
+
+def test_the_quantizer_called_outside_an_export_says_it_used_ultralytics_settings(tmp_path):
+    """Our settings need to know the model, which only an export tells: any other caller is warned, not left to
+    believe its model got them."""
+    import logging
+
+    from ultralytics.utils import LOGGER
+
+    export_onnx = pytest.importorskip("ultralytics.utils.export.onnx")  # ONNX Runtime INT8 came in 8.4.66
+    from ultralytics_light.patches.onnx_int8_quantize import unknown_model_warning
+
+    fp32, images = conv_model(tmp_path, "elsewhere")
+    messages = []
+    handler = logging.Handler()
+    handler.emit = lambda record: messages.append(record.getMessage())
+    LOGGER.addHandler(handler)
+    try:
+        int8 = export_onnx.onnx_int8_quantize(fp32, tmp_path / "elsewhere_int8.onnx", [{"img": i} for i in images],
+                                              lambda batch: batch["img"], input_name="x")  # fmt: skip
+    finally:
+        LOGGER.removeHandler(handler)
+    assert any(message.endswith(unknown_model_warning()) for message in messages)
+    assert conv_scales(int8, ("conv",))["conv"]["weight"].shape == ()  # Ultralytics' settings: one scale per tensor
 
 
 def test_our_onnx_runtime_settings_scale_weights_per_channel_and_average_activation_ranges(tmp_path):
@@ -145,7 +178,7 @@ def test_onnx_int8_export_scales_our_weights_per_channel_and_keeps_the_predictio
     import onnxruntime as ort
 
     best, x, out = export_varied(trained[1], bus_jpg, run_fresh, tmp_path, EXPORT_INT8, str(detect_dataset), "onnx")
-    assert "exported" in out
+    assert "exported" in out and "outside Ultralytics' ONNX export" not in out
     int8 = best.with_name(f"{best.stem}_int8.onnx")
 
     # Every convolution, of our backbone (model.0-2) and of Ultralytics' layers, has one weight scale per channel.

@@ -3,8 +3,8 @@
 This runs at interpreter start-up, so it imports nothing heavy: a finder on `sys.meta_path` waits for the task
 parser's module, lets it load as usual, then hands it to `ultralytics_light.patches.apply`. It also hands
 `ultralytics.cfg`, the `yolo` CLI's module, to `patches/cli_pretrained.py` (outside the all-or-nothing set), and
-the trainer's module to what patches ask for it (`when_imported`). A hand-written finder rather than wrapt's
-post-import hooks: importing wrapt costs ~60 ms, paid by every Python process (and
+the trainer's and exporter's modules to what patches ask for them (`when_imported`). A hand-written finder rather
+than wrapt's post-import hooks: importing wrapt costs ~60 ms, paid by every Python process (and
 importlib.abc ~1 ms, so the finder is duck-typed).
 """
 
@@ -16,7 +16,7 @@ from types import ModuleType
 
 TARGET = "ultralytics.nn.tasks"
 CLI = "ultralytics.cfg"
-WATCHED = (TARGET, CLI, "ultralytics.engine.trainer")  # modules whose import the finder watches
+WATCHED = (TARGET, CLI, "ultralytics.engine.trainer", "ultralytics.engine.exporter")  # the finder watches these
 
 
 def _patch_cli(cfg: ModuleType) -> None:
