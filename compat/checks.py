@@ -7,6 +7,7 @@ PYTHONPATH puts one Ultralytics release before the main environment's. Each prin
     python compat/checks.py onnx path/to/best.pt path/to/best.onnx
     python compat/checks.py int8 path/to/best_int8.onnx
     python compat/checks.py init path/to/best.pt
+    python compat/checks.py reformat yolo11n-shufflenetv2.yaml
 """
 
 from __future__ import annotations
@@ -111,6 +112,27 @@ def init(best: str) -> None:
     report(ok=starts == ["random weights"] * 3 and weights == [None] * 3, init=starts, weights=weights)
 
 
+def reformat(name: str) -> None:
+    """The parse_model patch applied to this release's parse_model as `ast.unparse` rewrites it (comments gone, every
+    statement re-spaced) builds `name` exactly as the patch applied to the release's own source does."""
+    import ast
+    import inspect
+    import textwrap
+
+    import ultralytics.nn.tasks as tasks
+
+    from ultralytics_light.patches.parse_model import patched_parse_model
+
+    def shapes() -> dict:
+        return {k: list(v.shape) for k, v in tasks.DetectionModel(name, verbose=False).state_dict().items()}
+
+    expected = shapes()
+    source = ast.unparse(ast.parse(textwrap.dedent(inspect.getsource(tasks.parse_model.__wrapped__))))
+    tasks.parse_model = patched_parse_model(tasks, source)
+    report(ok=shapes() == expected, tensors=len(expected))
+
+
 if __name__ == "__main__":
     checks = {"stock": stock, "yamls": yamls, "reload": reload, "onnx": onnx, "int8": int8, "init": init}
+    checks["reformat"] = reformat
     checks[sys.argv[1]](*sys.argv[2:])

@@ -54,7 +54,7 @@ OUT_OF_RANGE = ("8.2.103",)  # stock must still work there, and our models must 
 NEWEST = "newest"  # in --releases: the newest release on the package index, resolved when the matrix runs
 DECLARED = {"older": "outside", "supported": "supported", "newer": "newer: tried"}
 TRAINED = "yolo11n-shufflenetv2.yaml"  # one detect model every supported release builds
-CHECKS = ("stock", "yamls", "train", "predict", "reload", "onnx", "int8", "scratch")
+CHECKS = ("stock", "yamls", "train", "predict", "reload", "onnx", "int8", "scratch", "reformat")
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ultralytics-light" / "compat"
 
 
@@ -236,6 +236,15 @@ class Release:
         if "init" not in result:
             return False, result["detail"]
         return result["ok"], "no ImageNet file read, rows from " + ", ".join(sorted(set(result["init"])))
+
+    def reformat(self) -> tuple[bool | None, str]:
+        """The parse_model patch on the release's parse_model rewritten by ast.unparse builds our model the same."""
+        if not self.tried:
+            return None, "n/a"
+        result = self.check("reformat", TRAINED)
+        if "tensors" not in result:
+            return False, result["detail"]
+        return result["ok"], f"ast.unparse'd parse_model: same {result['tensors']} tensors"
 
     def results(self) -> dict[str, tuple[bool | None, str]]:
         """Each check's (passed, detail); None where it does not apply or an earlier one failed."""

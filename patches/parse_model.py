@@ -35,10 +35,11 @@ EDITS = {
 }
 
 
-def apply(tasks: ModuleType, patcher: Patcher) -> None:
-    """Replace `tasks.parse_model` by its own source with EDITS applied."""
+def patched_parse_model(tasks: ModuleType, source: str):
+    """`parse_model` compiled from `source` (its code, as the release wrote it or reformatted) with EDITS applied; a
+    RuntimeError naming the anchor if one is not found exactly once."""
     stock = tasks.parse_model
-    source = textwrap.dedent(inspect.getsource(stock))
+    source = textwrap.dedent(source)
     for anchor, replacement in EDITS.items():
         if source.count(anchor) != 1:
             raise RuntimeError(
@@ -52,4 +53,9 @@ def apply(tasks: ModuleType, patcher: Patcher) -> None:
     exec(compile(padded, tasks.__file__, "exec"), tasks.__dict__, namespace)
     patched = namespace["parse_model"]
     patched.__wrapped__ = stock
-    patcher.replace(tasks, "parse_model", patched)
+    return patched
+
+
+def apply(tasks: ModuleType, patcher: Patcher) -> None:
+    """Replace `tasks.parse_model` by its own source with EDITS applied."""
+    patcher.replace(tasks, "parse_model", patched_parse_model(tasks, inspect.getsource(tasks.parse_model)))
