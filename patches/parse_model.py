@@ -13,6 +13,7 @@ refuses to apply.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import textwrap
 from types import ModuleType
@@ -36,9 +37,12 @@ EDITS = {
 
 
 def patched_parse_model(tasks: ModuleType, source: str):
-    """`parse_model` compiled from `source` (its code, as the release wrote it or reformatted) with EDITS applied; a
-    RuntimeError naming the anchor if one is not found exactly once."""
-    stock = tasks.parse_model
+    """`parse_model` compiled from `source` (its code, as the release wrote it or reformatted) with EDITS applied, run
+    inside `model_build()` (the scope in which our rows hand their network on: backbone.py); a RuntimeError naming
+    the anchor if one is not found exactly once."""
+    from ultralytics_light.backbone import model_build
+
+    stock = getattr(tasks.parse_model, "__wrapped__", tasks.parse_model)
     source = textwrap.dedent(source)
     for anchor, replacement in EDITS.items():
         if source.count(anchor) != 1:
@@ -52,8 +56,13 @@ def patched_parse_model(tasks: ModuleType, source: str):
     namespace: dict = {}
     exec(compile(padded, tasks.__file__, "exec"), tasks.__dict__, namespace)
     patched = namespace["parse_model"]
-    patched.__wrapped__ = stock
-    return patched
+
+    @functools.wraps(stock)
+    def parse_model(*args, **kwargs):
+        with model_build():
+            return patched(*args, **kwargs)
+
+    return parse_model  # its __wrapped__: Ultralytics' own
 
 
 def apply(tasks: ModuleType, patcher: Patcher) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import threading
+import contextvars
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import ClassVar
@@ -17,7 +19,29 @@ from ultralytics_light.normalize import ImageNetNormalize
 from ultralytics_light.pyramid import NotAPyramidError, Unit, check_sequential, nest, shape_only_model, stage_units
 from ultralytics_light.weights import build_torchvision_model, check_weights, is_weights_path, weights_enum
 
-_handoff = threading.local()  # the row whose network the next row continues (see TorchvisionStage)
+
+class Handoff:
+    """What one model build hands from row to row: the row whose network the row built next continues."""
+
+    source: nn.Module | None = None
+
+    def take(self) -> nn.Module | None:
+        source, self.source = self.source, None
+        return source
+
+
+_build: contextvars.ContextVar[Handoff | None] = contextvars.ContextVar("ultralytics_light_build", default=None)
+
+
+@contextmanager
+def model_build() -> Iterator[None]:
+    """The scope of one run of Ultralytics' parser (patches/parse_model.py): rows built inside hand their network on
+    through it, and nothing of it survives the build, whether it returns or raises."""
+    token = _build.set(Handoff())
+    try:
+        yield
+    finally:
+        _build.reset(token)
 
 
 def previous_tap(tap: str) -> str | None:
@@ -128,7 +152,9 @@ class TorchvisionStage(nn.Sequential):
     torchvision's weights expect.
 
     A model builds each backbone once: the P3 row builds torchvision's network and hands the P4 row its stage, which
-    hands P5 its own (through `declared_channels`, which Ultralytics' parser calls right before building the row).
+    hands P5 its own. The handoff relies on Ultralytics' parser calling a row's `declared_channels` right before it
+    builds the row, inside one `model_build()`; a row that finds no handoff there refuses with a message, and a row
+    built by hand outside a model builds a network of its own.
 
     As mmdet's `norm_eval` for frozen stages: a stage whose parameters are all frozen keeps its BatchNorm layers in
     eval mode through `train()`, so their running statistics stay the pretrained ones.
@@ -157,12 +183,19 @@ class TorchvisionStage(nn.Sequential):
         if c2 != info.channels:
             raise ValueError(f"{self.name(builder)} {tap}: declared {info.channels} output channels, got c2={c2}.")
         check_weights(self.name(builder), builder, weights)
-        source = getattr(_handoff, "source", None)
-        _handoff.source = None
+        build = _build.get()
+        source = build.take() if build is not None else None
         if previous is not None and self.continues(source, builder, previous, weights):
             stages, loaded = source._pending, source.weights
             source._pending = {}
-        else:
+        elif previous is not None and build is not None:
+            raise RuntimeError(
+                f"{self.name(builder)} {tap}: Ultralytics' parser built this row without calling its "
+                f"declared_channels right before, which hands it the {previous} row's network. ultralytics-light "
+                f"relies on that order (patches/parse_model.py); this Ultralytics release changed it. Report it to "
+                f"ultralytics-light with your ultralytics version."
+            )
+        else:  # the first row, or a row built by hand outside a model: a network of its own
             model, loaded = build_torchvision_model(builder, weights)
             stages = cut(model, builder, type(self).__name__)
         modules = stages.pop(tap)
@@ -229,7 +262,9 @@ class TorchvisionStage(nn.Sequential):
                 )
             )
             raise ValueError(f"{row} must take {expected} as input, but its 'from' ({f}) is {found}.")
-        _handoff.source = source  # the row the parser builds next takes its stage from here
+        build = _build.get()
+        if build is not None:  # the row the parser builds next takes its stage from here
+            build.source = source
         return info.channels
 
     @classmethod
