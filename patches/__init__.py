@@ -36,7 +36,12 @@ PATCHES = (  # applied in this order, undone in reverse
     "safe_load",
     "onnx_int8_quantize",
 )
-UNAVAILABLE = "so its MobileNetV2/ShuffleNetV2 models are unavailable; stock Ultralytics is unaffected."
+def unavailable() -> str:
+    """What a refusal costs: our models (named from the registry), and not Ultralytics' own."""
+    from ultralytics_light.families import FAMILIES
+
+    return f"so its models ({', '.join(FAMILIES)} backbones) are unavailable; stock Ultralytics is unaffected."
+
 _ABSENT = object()
 refusal: str | None = None  # why our models are unavailable in this process, once `apply` has run and refused
 
@@ -91,8 +96,8 @@ def supported_requirement(package: str = "ultralytics") -> str:
 def unsupported_message(package: str, version: str) -> str:
     """The message for an installed package outside SUPPORTED."""
     return (
-        f"ultralytics-light supports {package}{SUPPORTED[package]}, but {package} {version} is installed, {UNAVAILABLE}"
-        f" Install a supported release: {supported_requirement(package)}"
+        f"ultralytics-light supports {package}{SUPPORTED[package]}, but {package} {version} is installed, "
+        f"{unavailable()} Install a supported release: {supported_requirement(package)}"
     )
 
 
@@ -100,7 +105,7 @@ def failed_patch_message(name: str, error: BaseException) -> str:
     """The message for a patch that could not be applied to the installed release."""
     return (
         f"ultralytics-light could not adapt to the installed release ({versions()}): its patch '{name}' failed "
-        f"({type(error).__name__}: {error}), {UNAVAILABLE} Install a release it is verified on: "
+        f"({type(error).__name__}: {error}), {unavailable()} Install a release it is verified on: "
         f"{supported_requirement()}, or report this message to ultralytics-light."
     )
 

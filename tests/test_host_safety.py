@@ -127,10 +127,9 @@ def test_a_failing_patch_leaves_ultralytics_stock_and_our_models_refuse(
     # Our half: one warning, and our model refuses with that same message.
     message = (
         f"ultralytics-light could not adapt to the installed release ({patches.versions()}): its "
-        f"patch '{broken}' failed (AttributeError: simulated: this release lacks what '{broken}' patches), so its "
-        f"MobileNetV2/ShuffleNetV2 models are unavailable; stock Ultralytics is unaffected. Install a release it is "
-        f"verified on: pip install 'ultralytics{patches.VERIFIED}', or report this message to "
-        f"ultralytics-light."
+        f"patch '{broken}' failed (AttributeError: simulated: this release lacks what '{broken}' patches), "
+        f"{patches.unavailable()} Install a release it is verified on: pip install 'ultralytics{patches.VERIFIED}', "
+        f"or report this message to ultralytics-light."
     )
     assert f"REFUSED UnsupportedReleaseError {message}" in result.stdout
     assert output.count("ultralytics-light could not adapt") == 2  # the warning, once, and the refusal

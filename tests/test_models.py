@@ -153,9 +153,8 @@ def test_an_older_release_is_reported_once_and_our_models_refuse(package, versio
         "ultralytics": (f">={oldest}", f">={oldest},<={newest}"), "torchvision": (">=0.15", ">=0.15")
     }[package]  # fmt: skip
     expected = (
-        f"ultralytics-light supports {package}{supported}, but {package} {version} is installed, so its "
-        f"MobileNetV2/ShuffleNetV2 models are unavailable; stock Ultralytics is unaffected. Install a supported "
-        f"release: pip install '{package}{way_out}'"
+        f"ultralytics-light supports {package}{supported}, but {package} {version} is installed, "
+        f"{patches.unavailable()} Install a supported release: pip install '{package}{way_out}'"
     )
     assert warnings == [expected]
     assert not hasattr(fake_tasks, "parse_model")  # no real patch applied
@@ -163,7 +162,7 @@ def test_an_older_release_is_reported_once_and_our_models_refuse(package, versio
         fake_tasks.yaml_model_load("yolov5n-shufflenetv2.yaml")
     assert str(error.value) == expected
     assert fake_tasks.yaml_model_load("yolo11n.yaml") == {"stock": "yolo11n.yaml"}
-    with pytest.raises(UnsupportedReleaseError, match="is installed, so its MobileNetV2/ShuffleNetV2"):
+    with pytest.raises(UnsupportedReleaseError, match="is installed, so its models"):
         fake_tasks.MobileNetV2(3, 32, "P3")
 
 
@@ -178,3 +177,16 @@ def test_startup_hook_is_cheap_and_registers_on_ultralytics_import(run_fresh):
     )
     result = run_fresh(sys.executable, "-c", check)
     assert result.stdout.splitlines()[-1].split() == ["ultralytics_light.mobilenetv2", "ultralytics_light.shufflenetv2"]
+
+
+def test_the_package_exports_every_family_and_each_class_lives_where_its_family_says():
+    import importlib
+
+    import ultralytics_light
+    from ultralytics_light.families import FAMILIES
+
+    assert set(ultralytics_light.__all__) == {*FAMILIES, "__version__", "pretrained"}
+    for name, family in FAMILIES.items():
+        cls = getattr(ultralytics_light, name)
+        assert (cls.__module__, cls.__qualname__, cls.family) == (family.module, name, family)
+        assert getattr(importlib.import_module(family.module), name) is cls  # the path checkpoints pickle

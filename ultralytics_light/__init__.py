@@ -9,7 +9,12 @@ from ultralytics_light._startup import install
 from ultralytics_light.backbone_init import pretrained
 
 __version__ = "0.1.0"
-__all__ = ("MobileNetV2", "ShuffleNetV2", "TorchvisionBackbone", "__version__", "pretrained")
+# Every family's row class (families.FAMILIES, imported on first use: a test keeps the two equal), written out so
+# that start-up, which imports this module in every Python process, does not import the registry.
+FAMILY_NAMES = (
+    "MobileNetV2", "ShuffleNetV2", "MobileNetV3", "EfficientNet", "RegNet", "MNASNet", "ResNet", "TorchvisionBackbone",
+)  # fmt: skip
+__all__ = (*FAMILY_NAMES, "__version__", "pretrained")
 
 
 def __getattr__(name: str):

@@ -85,17 +85,27 @@ class Family:
         return args
 
 
-ROWS = "ultralytics_light.rows"  # where the classes of families added after the first two are made from FAMILIES
+# Where each family's row class is made (rows.py). MobileNetV2 and ShuffleNetV2, the first two, have modules of their
+# own: checkpoints pickle their classes by those paths.
+ROWS = "ultralytics_light.rows"
 
 FAMILIES: dict[str, Family] = {
     family.name: family
     for family in (
-        Family("MobileNetV2", "ultralytics_light.mobilenetv2", {"1_0": "mobilenet_v2"}),
+        Family(
+            "MobileNetV2",
+            "ultralytics_light.mobilenetv2",
+            {"1_0": "mobilenet_v2"},
+            doc="torchvision's MobileNetV2 at width 1.0, the only one with ImageNet weights (its final 1x1 convolution "
+            "to 1280 channels belongs to the classifier). YAML: `[-1, 1, MobileNetV2, [P3, DEFAULT]]`.",
+        ),
         Family(
             "ShuffleNetV2",
             "ultralytics_light.shufflenetv2",
             {v: f"shufflenet_v2_{v}" for v in ("x0_5", "x1_0", "x1_5", "x2_0")},
             scales={"n": "x0_5", "s": "x1_0", "m": "x1_5", "l": "x2_0", "x": "x2_0"},
+            doc="torchvision's ShuffleNetV2 x0.5 to x2.0, or the model scale's (n x0_5, s x1_0, m x1_5, l/x x2_0). "
+            "YAML: `[-1, 1, ShuffleNetV2, [scale, P3, DEFAULT]]`.",
         ),
         Family(
             "MobileNetV3",

@@ -1,16 +1,6 @@
-"""torchvision's MobileNetV2 as YOLO backbone rows."""
+"""The MobileNetV2 row class, made from families.py like every family's (rows.py). A module of its own:
+checkpoints pickle the class as `ultralytics_light.mobilenetv2.MobileNetV2`, a released path that keeps loading."""
 
-from __future__ import annotations
+from ultralytics_light.rows import row_classes
 
-from ultralytics_light.backbone import TorchvisionStage
-from ultralytics_light.families import FAMILIES
-
-
-class MobileNetV2(TorchvisionStage):
-    """One stage of torchvision's MobileNetV2 (width 1.0, the only one with ImageNet weights): `features[:7]`,
-    `[7:14]`, `[14:18]` for P3, P4, P5; the final 1x1 convolution to 1280 channels belongs to the classifier.
-
-    YAML: `[-1, 1, MobileNetV2, [P3, DEFAULT]]` (args: tap, weights); channels are filled in by the parser.
-    """
-
-    family = FAMILIES["MobileNetV2"]
+globals().update(row_classes(__name__))

@@ -1,7 +1,8 @@
-"""The row classes of the families in families.py that live here, made from their declarations.
+"""Every family's row class, made from its declaration in families.py.
 
 Ultralytics' parser finds a YAML module by its class, and checkpoints pickle each row by its class's path
-(`ultralytics_light.rows.MobileNetV3`), so every family needs a class; all it adds is its family.
+(`ultralytics_light.rows.MobileNetV3`), so every family needs a class; all it adds is its family. The classes of the
+families declared with another module (MobileNetV2, ShuffleNetV2) are made there, by `row_classes`.
 """
 
 from __future__ import annotations
@@ -9,10 +10,18 @@ from __future__ import annotations
 from ultralytics_light.backbone import TorchvisionStage
 from ultralytics_light.families import FAMILIES
 
-for _family in FAMILIES.values():
-    if _family.module == __name__:
-        globals()[_family.name] = type(
-            _family.name,
+
+def row_classes(module: str) -> dict[str, type]:
+    """The row class of each family whose declared module is `module`, by name."""
+    return {
+        family.name: type(
+            family.name,
             (TorchvisionStage,),
-            {"family": _family, "__module__": __name__, "__qualname__": _family.name, "__doc__": _family.doc},
+            {"family": family, "__module__": module, "__qualname__": family.name, "__doc__": family.doc},
         )
+        for family in FAMILIES.values()
+        if family.module == module
+    }
+
+
+globals().update(row_classes(__name__))
