@@ -3,7 +3,7 @@ PIP := $(PYTHON) -m pip
 COCO128 ?= ../shared/datasets/coco128
 IMAGENET ?= ../shared/weights
 
-.PHONY: install reinstall test test-compat test-floor docs docs-tables bench imagenet-weights bench-accuracy bench-recipes \
+.PHONY: install reinstall test test-fast test-compat test-floor docs docs-tables bench imagenet-weights bench-accuracy bench-recipes \
 	bench-edge bench-parity bench-int8
 
 # Everything the tests and the docs need, with torch/torchvision/ultralytics pinned to the tested releases.
@@ -17,6 +17,11 @@ reinstall:
 
 test: reinstall
 	$(PYTHON) -m pytest
+
+# The edit loop: every test but those that train, export, build dists or start fresh interpreters (marked slow, most
+# by the fixtures they use: tests/conftest.py). About a minute; `make test` before you commit.
+test-fast: reinstall
+	$(PYTHON) -m pytest -m "not slow"
 
 # Every Ultralytics release in compat/matrix.py and the newest on the package index (resolved now), each installed
 # alone beside the main environment (which stays as it is): builds, trains, predicts, reloads and exports in fresh

@@ -27,6 +27,16 @@ SHIPPED_N = (
 )
 
 
+# Tests that use these train, export or start fresh interpreters: `make test-fast` (-m "not slow") leaves them out.
+SLOW_FIXTURES = {"trained", "run_fresh", "detect_dataset"}
+
+
+def pytest_collection_modifyitems(items) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def torch_home(tmp_path_factory) -> Path:
     """A TORCH_HOME whose hub cache holds torchvision-format files for the shipped models' 'DEFAULT' weights.

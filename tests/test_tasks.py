@@ -32,6 +32,7 @@ def test_task_yaml_builds_with_the_task_head(task, backbone, scale):
         assert model.model.stride.tolist() == [8.0, 16.0, 32.0]
 
 
+@pytest.mark.slow  # trains
 @pytest.mark.parametrize("backbone", BACKBONES)
 @pytest.mark.parametrize("task", list(TASK_YAMLS))
 def test_task_trains_one_epoch_and_predicts(task, backbone, tmp_path, bus_jpg):
