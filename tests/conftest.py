@@ -106,6 +106,21 @@ def fresh_run(
 
 
 @pytest.fixture
+def log_lines():
+    """The messages Ultralytics' logger emits during the test."""
+    import logging
+
+    from ultralytics.utils import LOGGER
+
+    lines = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())
+    LOGGER.addHandler(handler)
+    yield lines
+    LOGGER.removeHandler(handler)
+
+
+@pytest.fixture
 def run_fresh(tmp_path):
     """Run a command in a fresh interpreter (see `fresh_command`), settings in a temporary folder.
 

@@ -145,25 +145,14 @@ def test_bench_accuracy_ratio_column_uses_the_stock_model_present_or_says_there_
     assert "No yolo11n or yolo26n among the models: no ratio." in alone and "÷" not in alone
 
 
-def test_bench_accuracy_warns_that_it_sets_a_passed_seed_itself():
-    import logging
-
-    from ultralytics.utils import LOGGER
-
+def test_bench_accuracy_warns_that_it_sets_a_passed_seed_itself(log_lines):
     from ultralytics_light.accuracy import parse
 
-    messages = []
-    handler = logging.Handler()
-    handler.emit = lambda record: messages.append(record.getMessage())
-    LOGGER.addHandler(handler)
-    try:
-        options, recipe = parse(["data=d.yaml", "seed=3", "lr0=0.001"])
-    finally:
-        LOGGER.removeHandler(handler)
+    options, recipe = parse(["data=d.yaml", "seed=3", "lr0=0.001"])
     assert "seed" not in recipe and recipe["lr0"] == 0.001 and options["seeds"] == [0]
-    assert len(messages) == 1
+    assert len(log_lines) == 1
     expected = "bench-accuracy: seed=3 is ignored: each run's seed comes from seeds= and spread_seeds=."
-    assert messages[0].endswith(expected)  # after the logger's WARNING prefix
+    assert log_lines[0].endswith(expected)  # after the logger's WARNING prefix
 
 
 def test_bench_accuracy_table_shows_the_seed_spread_of_rows_run_twice():

@@ -134,27 +134,16 @@ def quantized_conv(tmp_path, name: str, settings) -> dict[str, np.ndarray]:
     return conv_scales(int8, ("conv",))["conv"]
 
 
-def test_the_quantizer_called_outside_an_export_says_it_used_ultralytics_settings(tmp_path):
+def test_the_quantizer_called_outside_an_export_says_it_used_ultralytics_settings(tmp_path, log_lines):
     """Our settings need to know the model, which only an export tells: any other caller is warned, not left to
     believe its model got them."""
-    import logging
-
-    from ultralytics.utils import LOGGER
-
     export_onnx = pytest.importorskip("ultralytics.utils.export.onnx")  # ONNX Runtime INT8 came in 8.4.66
     from ultralytics_light.patches.onnx_int8_quantize import unknown_model_warning
 
     fp32, images = conv_model(tmp_path, "elsewhere")
-    messages = []
-    handler = logging.Handler()
-    handler.emit = lambda record: messages.append(record.getMessage())
-    LOGGER.addHandler(handler)
-    try:
-        int8 = export_onnx.onnx_int8_quantize(fp32, tmp_path / "elsewhere_int8.onnx", [{"img": i} for i in images],
-                                              lambda batch: batch["img"], input_name="x")  # fmt: skip
-    finally:
-        LOGGER.removeHandler(handler)
-    assert any(message.endswith(unknown_model_warning()) for message in messages)
+    int8 = export_onnx.onnx_int8_quantize(fp32, tmp_path / "elsewhere_int8.onnx", [{"img": i} for i in images],
+                                          lambda batch: batch["img"], input_name="x")  # fmt: skip
+    assert any(message.endswith(unknown_model_warning()) for message in log_lines)
     assert conv_scales(int8, ("conv",))["conv"]["weight"].shape == ()  # Ultralytics' settings: one scale per tensor
 
 

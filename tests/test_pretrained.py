@@ -29,21 +29,6 @@ def imagenet_file(tmp_path, monkeypatch) -> Path:
     return path
 
 
-@pytest.fixture
-def log_lines():
-    """The messages Ultralytics' logger emits during the test."""
-    import logging
-
-    from ultralytics.utils import LOGGER
-
-    lines = []
-    handler = logging.Handler()
-    handler.emit = lambda record: lines.append(record.getMessage())
-    LOGGER.addHandler(handler)
-    yield lines
-    LOGGER.removeHandler(handler)
-
-
 def p3_features(state: dict) -> dict[str, torch.Tensor]:
     """A copy of the P3 row's torchvision tensors (training changes them in place), by torchvision's key."""
     return {
