@@ -36,12 +36,6 @@ PATCHES = (  # applied in this order, undone in reverse
     "safe_load",
     "onnx_int8_quantize",
 )
-def unavailable() -> str:
-    """What a refusal costs: our models (named from the registry), and not Ultralytics' own."""
-    from ultralytics_light.families import FAMILIES
-
-    return f"so its models ({', '.join(FAMILIES)} backbones) are unavailable; stock Ultralytics is unaffected."
-
 _ABSENT = object()
 refusal: str | None = None  # why our models are unavailable in this process, once `apply` has run and refused
 
@@ -91,6 +85,13 @@ def versions() -> str:
 def supported_requirement(package: str = "ultralytics") -> str:
     """The way out for a user whose release we cannot use: a release we verified."""
     return f"pip install '{package}{VERIFIED if package == 'ultralytics' else SUPPORTED[package]}'"
+
+
+def unavailable() -> str:
+    """What a refusal costs: our models (named from the registry), and not Ultralytics' own."""
+    from ultralytics_light.families import FAMILIES
+
+    return f"so its models ({', '.join(FAMILIES)} backbones) are unavailable; stock Ultralytics is unaffected."
 
 
 def unsupported_message(package: str, version: str) -> str:
