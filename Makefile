@@ -19,7 +19,7 @@ test: reinstall
 	$(PYTHON) -m pytest
 
 # The edit loop: every test but those that train, export, build dists or start fresh interpreters (marked slow, most
-# by the fixtures they use: tests/conftest.py). About a minute; `make test` before you commit.
+# by the fixtures they use: tests/conftest.py). `make test` before you commit.
 test-fast: reinstall
 	$(PYTHON) -m pytest -m "not slow"
 
@@ -29,7 +29,7 @@ test-fast: reinstall
 # one's failure is a warning and a row of the table. About 8 minutes.
 test-compat: reinstall
 	$(PYTHON) compat/matrix.py
-	$(PYTHON) bench/publish.py
+	$(PYTHON) -m bench.publish
 
 # The oldest torch/torchvision that setup.cfg admits, in a virtual environment of its own: first what a user of that
 # torch has (from the package index: torch 2.0's CUDA build, several GB), then this package installed by pip, which
@@ -44,7 +44,7 @@ test-floor: reinstall
 	$(FLOOR_VENV)/bin/pip install --quiet .
 	$(PYTHON) compat/matrix.py --python $(FLOOR_VENV)/bin/python --releases $(patsubst ultralytics==%,%,$(PINNED_ULTRALYTICS)) \
 		--out compat/floor.md
-	$(PYTHON) bench/publish.py
+	$(PYTHON) -m bench.publish
 
 # The documentation site (mkdocs.yml, docs/): built into build/site/; --strict fails on a broken link or anchor, or a
 # page missing from the navigation. Its generated tables are written by bench/publish.py (docs-tables), never by hand.
@@ -54,13 +54,13 @@ docs:
 # Publish the recorded results (bench/*.md, bench/*.csv, bench/*.png, compat/*.md) into the README and docs/, measuring
 # nothing: after editing a page's text around a table, or pulling new results. The bench targets below end with it.
 docs-tables:
-	$(PYTHON) bench/publish.py
+	$(PYTHON) -m bench.publish
 
 # Not a test: times every shipped model against stock yolov5n/yolo11n/yolo26n, writes bench/results.* and publishes
 # them (the README's model table, the docs' Benchmarks page). Several minutes; keep the machine otherwise idle.
 bench: reinstall
-	$(PYTHON) bench/bench.py
-	$(PYTHON) bench/publish.py
+	$(PYTHON) -m bench.speed
+	$(PYTHON) -m bench.publish
 
 # The torchvision ImageNet files in $(IMAGENET), verified and cached where torchvision looks (torch.hub.get_dir()),
 # so that the benches below start those backbones from ImageNet; no folder, nothing to do.
@@ -72,47 +72,44 @@ imagenet-weights: reinstall
 # and publishes them (the model table's accuracy column, the docs' Benchmarks page). Resumes where it stopped (runs in
 # build/bench-accuracy).
 bench-accuracy: imagenet-weights
-	$(PYTHON) bench/person_split.py $(COCO128) build/person
+	$(PYTHON) -m bench.person_split $(COCO128) build/person
 	$(PYTHON) -m ultralytics_light bench-accuracy data=build/person/data.yaml project=build/bench-accuracy out=bench
-	$(PYTHON) bench/publish.py
+	$(PYTHON) -m bench.publish
 
 # Not a test: the fine-tuning recipe trials behind bench-accuracy's recipe; writes bench/recipes.md and publishes it
 # (the docs' Training page). Two seeds of every trial at bench-accuracy's budget: about 1.5 hours on 2 cores; resumes where it stopped.
 bench-recipes: imagenet-weights
-	$(PYTHON) bench/person_split.py $(COCO128) build/person
-	$(PYTHON) bench/recipes.py --data build/person/data.yaml
-	$(PYTHON) bench/publish.py
+	$(PYTHON) -m bench.person_split $(COCO128) build/person
+	$(PYTHON) -m bench.recipes --data build/person/data.yaml
+	$(PYTHON) -m bench.publish
 
-# Not a test: every accuracy figure on real images of the docs' Deploying page (INT8, QAT, distillation); writes
-# bench/edge.md and publishes it. Resumes where it stopped (runs in build/edge).
+# Not a test: every accuracy figure on real images of the docs' Deploying page (INT8, ONNX Runtime's INT8 settings
+# through bench/ort_int8.py, QAT, distillation); writes bench/edge.md and publishes it. Resumes where it stopped (runs
+# in build/edge).
 bench-edge: imagenet-weights
-	$(PYTHON) bench/edge.py --coco128 $(COCO128)
-	$(PYTHON) bench/publish.py
+	$(PYTHON) -m bench.edge --coco128 $(COCO128)
+	$(PYTHON) -m bench.publish
 
 # Not a test: INT8 against float32 for every shipped detect model, each trained on a synthetic set it learns from
 # scratch (shapes on crops of COCO128's photographs); writes bench/parity.md, then each model's ONNX Runtime INT8
 # under stock Ultralytics' settings and ours (bench/ort-int8-settings.md, about 15 minutes), and publishes both.
 # Hours on 2 cores; resumes where it stopped (runs in build/parity).
 bench-parity: imagenet-weights
-	$(PYTHON) bench/parity.py --backgrounds $(COCO128)/images/train2017
-	$(PYTHON) bench/ort_int8_settings.py --work build/parity
-	$(PYTHON) bench/publish.py
+	$(PYTHON) -m bench.parity --backgrounds $(COCO128)/images/train2017
+	$(PYTHON) -m bench.ort_int8_settings --work build/parity
+	$(PYTHON) -m bench.publish
 
 # Not a test: INT8 latency against float32 at 640 px for every lite model and stock yolo11n (ONNX Runtime; OpenVINO,
 # float32 both pinned to f32 and at its default precision, which is bf16 on CPUs with bf16; LiteRT for the lite
-# MobileNetV2 and ShuffleNetV2); ShuffleNetV2's channel shuffle against the interleave that `fuse()`
-# makes of it; OpenVINO's per-layer profile of the two lite models furthest from 0.6× INT8 ÷ float32, beside the lite
-# MobileNetV2 and yolo11n. Writes bench/int8.md, bench/int8-litert.md, bench/interleave.md and
-# bench/openvino-profile.md, then publishes them (the docs' Deploying page, the README's INT8 table). About 25 minutes:
-# run it on an otherwise idle CPU. bench-parity's synthetic set only calibrates INT8 here.
+# MobileNetV2 and ShuffleNetV2). Writes bench/int8.md and bench/int8-litert.md, then publishes them (the docs'
+# Deploying page, the README's INT8 table). Run it on an otherwise idle CPU. bench-parity's synthetic set only
+# calibrates INT8 here. The one-off investigations that once ran here (ShuffleNetV2's channel shuffle against
+# `fuse()`'s interleave, OpenVINO's per-layer profile) are in experiments/, outside make: experiments/README.md.
 LITE_MODELS = $(patsubst cfg/models/yolo11-%.yaml,yolo11n-%.yaml,$(wildcard cfg/models/yolo11-lite-*.yaml))
 SHAPES = build/parity/shapes
 bench-int8: reinstall
-	$(PYTHON) bench/shapes.py $(SHAPES) --backgrounds $(COCO128)/images/train2017
-	$(PYTHON) bench/int8.py --models $(LITE_MODELS) yolo11n.yaml --formats onnx openvino --data $(SHAPES)/data.yaml
-	$(PYTHON) bench/int8.py --models yolo11n-lite-mobilenetv2.yaml yolo11n-lite-shufflenetv2.yaml --formats litert \
+	$(PYTHON) -m bench.shapes $(SHAPES) --backgrounds $(COCO128)/images/train2017
+	$(PYTHON) -m bench.int8 --models $(LITE_MODELS) yolo11n.yaml --formats onnx openvino --data $(SHAPES)/data.yaml
+	$(PYTHON) -m bench.int8 --models yolo11n-lite-mobilenetv2.yaml yolo11n-lite-shufflenetv2.yaml --formats litert \
 		--data $(SHAPES)/data.yaml --out bench/int8-litert.md
-	$(PYTHON) bench/interleave.py --data $(SHAPES)/data.yaml --formats openvino onnx litert
-	$(PYTHON) bench/openvino_profile.py --models yolo11n-lite-shufflenetv2.yaml yolo11n-lite-mobilenetv3-small.yaml \
-		yolo11n-lite-mobilenetv2.yaml yolo11n.yaml --data $(SHAPES)/data.yaml
-	$(PYTHON) bench/publish.py
+	$(PYTHON) -m bench.publish

@@ -14,45 +14,24 @@
 Every step resumes (bench-accuracy reads finished runs back), so a stopped run continues where it was. Writes
 edge.md beside this file.
 
-    python bench/edge.py --coco128 ../shared/datasets/coco128           # as `make bench-edge` runs it
-    python bench/edge.py --coco128 ../shared/datasets/coco128 epochs=2   # any bench-accuracy / yolo train KEY=VALUE
+    python -m bench.edge --coco128 ../shared/datasets/coco128           # as `make bench-edge` runs it
+    python -m bench.edge --coco128 ../shared/datasets/coco128 epochs=2   # any bench-accuracy / yolo train KEY=VALUE
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 from pathlib import Path
 
-import int8
-import ort_int8
-from person_split import write_person_split
+from bench import int8, ort_int8
+from bench.common import bench_accuracy, best, validate
+from bench.person_split import write_person_split
 
 TEACHER, STUDENT = "yolo11n-lite-mobilenetv2.yaml", "yolo11n-lite-shufflenetv2.yaml"
 EPOCHS = 60  # more than bench-accuracy's 40: a stronger checkpoint to quantize (its mAP: bench/edge.md)
 # bench-accuracy's recipe as it was when edge.md was measured (it has since moved to 256 px without warm-up)
 MEASURED_RECIPE = [f"epochs={EPOCHS}", "imgsz=320", "warmup_epochs=3"]
 QAT = {"optimizer": "SGD", "lr0": 0.001, "warmup_epochs": 0}  # fine-tuning a trained model: small steps, no warm-up
-
-
-def bench_accuracy(project: Path, data: Path, models: list[str], common: list[str], **extra) -> list[dict]:
-    """A bench-accuracy run (resumed where it stopped); its accuracy.csv rows."""
-    from ultralytics_light.accuracy import benchmark, parse
-
-    argv = [f"data={data}", f"models={','.join(models)}", "scratch_twin=False", "spread_seeds=", f"project={project}"]
-    argv += common
-    argv += [f"{key}={value}" for key, value in extra.items()]
-    if benchmark(*parse(argv)) != 0:
-        raise SystemExit(f"bench-accuracy failed in {project}")
-    with open(project / "accuracy.csv") as f:
-        return list(csv.DictReader(f))
-
-
-def best(project: Path, label: str) -> Path:
-    """The best.pt of a bench-accuracy run in `project`, by its table label (seed 0)."""
-    from ultralytics_light.accuracy import run_folder
-
-    return run_folder(project, label, 0) / "weights" / "best.pt"
 
 
 def onnx_map(checkpoint: Path, data: Path, imgsz: int) -> tuple[float, float]:
@@ -62,7 +41,7 @@ def onnx_map(checkpoint: Path, data: Path, imgsz: int) -> tuple[float, float]:
     onnx = checkpoint.with_suffix(".onnx")
     if not onnx.is_file():
         YOLO(checkpoint).export(format="onnx", imgsz=imgsz, device="cpu")
-    return int8.validate(onnx, str(data), imgsz)
+    return validate(onnx, str(data), imgsz)
 
 
 def main(argv: list[str] | None = None) -> None:

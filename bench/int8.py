@@ -1,6 +1,6 @@
 """INT8 against float32, through Ultralytics' own exporter (`quantize=8`): latency and, given a checkpoint, mAP.
 
-Latency: each model (a YAML, built with random backbone weights as `bench.py` does, or a checkpoint) is exported at
+Latency: each model (a YAML, built with random backbone weights as `speed.py` does, or a checkpoint) is exported at
 `--imgsz` to ONNX, OpenVINO and LiteRT (TFLite) or the `--formats` given, float32 and INT8 (calibrated on `--data`),
 and all are timed interleaved (batch 1, `--threads` threads; ONNX Runtime without thread spinning, LiteRT's
 interpreter with its default XNNPACK delegate). OpenVINO's CPU plugin runs a float32 model in bf16 by default on CPUs
@@ -13,89 +13,23 @@ float32 timings; on a CPU without bf16 they are the same. ONNX Runtime and LiteR
 Accuracy (`--val`): each checkpoint's exports are validated with `yolo val` on `--data`'s val split, calibrated
 on its train split, so the validation images stay held out.
 
-    python bench/int8.py --models yolo11n-lite-mobilenetv2.yaml yolo11n.yaml --data coco8.yaml
-    python bench/int8.py --models best.pt --data person/data.yaml --imgsz 320 --val --out /tmp/int8
+    python -m bench.int8 --models yolo11n-lite-mobilenetv2.yaml yolo11n.yaml --data coco8.yaml
+    python -m bench.int8 --models best.pt --data person/data.yaml --imgsz 320 --val --out /tmp/int8
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import shutil
 import statistics
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
+from bench.common import FORMATS, export_all, runner, validate
+from ultralytics_light.accuracy.plan import checkpoint_label
+from ultralytics_light.timing import machine, summary, time_interleaved
 
-from bench import random_weights_yaml
-from ultralytics_light.accuracy import checkpoint_label
-from ultralytics_light.timing import machine, ort_options, summary, time_interleaved
-
-FORMATS = ("onnx", "openvino", "litert")
-SUFFIXES = {"onnx": ".onnx", "openvino": "_openvino_model", "litert": ".tflite"}  # as AutoBackend recognizes them
 DEFAULT = "openvino fp32 default"  # OpenVINO's float32 export at the runtime's default precision (bf16 where it can)
-
-
-def export_all(model: str, stem: str, imgsz: int, data: str, folder: Path, split: str,
-               formats: tuple[str, ...] = FORMATS) -> dict[str, Path]:  # fmt: skip
-    """{'onnx fp32': path, 'onnx int8': …, 'openvino fp32': …, …, 'litert int8': …}, each of `formats` float32 and
-    INT8, moved into `folder` and named from `stem`, which must differ between models (checkpoints are all best.pt)."""
-    from ultralytics import YOLO
-
-    source = model if model.endswith(".pt") else random_weights_yaml(model, folder)
-    exports = {}
-    for fmt, quantize in ((fmt, quantize) for fmt in formats for quantize in (None, 8)):
-        kwargs = {"quantize": 8, "data": data, "split": split} if quantize else {}
-        path = Path(YOLO(source).export(format=fmt, imgsz=imgsz, **kwargs))
-        precision = "int8" if quantize else "fp32"
-        # The INT8 ONNX export deletes the float32 file it quantized, and exports share names: keep each apart, named
-        # as Ultralytics' AutoBackend recognizes them.
-        name = f"{stem}_{precision}{SUFFIXES[fmt]}"
-        exports[f"{fmt} {precision}"] = folder / name
-        shutil.move(path, folder / name)
-    return exports
-
-
-def runner(path: Path, imgsz: int, threads: int, precision: str | None = "f32") -> Callable[[], object]:
-    """A callable that runs one inference of the export at `path` on a fixed random image. OpenVINO compiles with
-    `INFERENCE_PRECISION_HINT: precision`, or at the runtime's default precision when `precision` is None."""
-    x = np.random.default_rng(0).random((1, 3, imgsz, imgsz), dtype=np.float32)
-    if path.suffix == ".onnx":
-        import onnxruntime as ort
-
-        session = ort.InferenceSession(str(path), ort_options(threads), providers=["CPUExecutionProvider"])
-        feed = {session.get_inputs()[0].name: x}
-        return lambda: session.run(None, feed)
-    if path.suffix == ".tflite":
-        from ai_edge_litert.interpreter import Interpreter
-
-        interpreter = Interpreter(model_path=str(path), num_threads=threads)
-        interpreter.allocate_tensors()
-        index = interpreter.get_input_details()[0]["index"]
-
-        def invoke() -> None:
-            interpreter.set_tensor(index, x)
-            interpreter.invoke()
-
-        return invoke
-    import openvino as ov
-
-    config = {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"}
-    if precision:
-        config["INFERENCE_PRECISION_HINT"] = precision
-    request = ov.Core().compile_model(str(next(path.glob("*.xml"))), "CPU", config).create_infer_request()
-    return lambda: request.infer({0: x})
-
-
-def validate(path: Path, data: str, imgsz: int) -> tuple[float, float]:
-    """(mAP50, mAP50-95) of an export with `yolo val` on the data's val split; batch 1, as the export's shape is."""
-    from ultralytics import YOLO
-
-    metrics = YOLO(str(path), task="detect").val(data=data, imgsz=imgsz, batch=1, device="cpu", plots=False,
-                                                 verbose=False)  # fmt: skip
-    return metrics.box.map50, metrics.box.map
 
 
 def measure(

@@ -3,9 +3,10 @@ models; per-channel weights and averaged ranges for ours, patches/onnx_int8_quan
 
 Each setting quantizes the checkpoint's float32 ONNX export with `onnxruntime.quantization.quantize_static`,
 calibrated on the data's train split (letterboxed as Ultralytics does), then each is validated with `yolo val` on
-the val split and all are timed interleaved (batch 1, ONNX Runtime without thread spinning).
+the val split and all are timed interleaved (batch 1, ONNX Runtime without thread spinning). `make bench-edge` runs it
+on its MobileNetV2 checkpoint (edge.py) and publishes the table in the docs' Deploying page.
 
-    python bench/ort_int8.py --model best.pt --data person/data.yaml --imgsz 320 --out bench/ort_int8.md
+    python -m bench.ort_int8 --model best.pt --data person/data.yaml --imgsz 320 --out bench/ort_int8.md
 """
 
 from __future__ import annotations
@@ -15,15 +16,8 @@ import contextlib
 import tempfile
 from pathlib import Path
 
-import numpy as np
-from int8 import runner, validate
-
-from ultralytics_light.patches.onnx_int8_quantize import EXTRA_OPTIONS, QUANTIZE_STATIC
+from bench.common import OUR_OPTIONS, WEIGHTED, calibration_images, quantize, runner, validate
 from ultralytics_light.timing import machine, summary, time_interleaved
-
-WEIGHTED = ("Conv", "Gemm", "MatMul")  # the only ops Ultralytics' ONNX INT8 export quantizes
-# what `quantize=8` asks of ONNX Runtime for our models
-OUR_OPTIONS = {**QUANTIZE_STATIC, "extra_options": EXTRA_OPTIONS}
 
 # name: (what the table calls it, quantize_static keyword arguments, which nodes stay float)
 SETTINGS = {
@@ -37,21 +31,6 @@ SETTINGS = {
     "backbone_neck": ("the same, head (Detect) left float", {"per_channel": True, "u8": True, "percentile": True},
                       "head"),
 }  # fmt: skip
-
-
-def calibration_images(data: str, imgsz: int) -> list[np.ndarray]:
-    """The data's train images as the export takes them: letterboxed RGB in [0, 1], NCHW."""
-    import cv2
-    from ultralytics.data.augment import LetterBox
-    from ultralytics.data.utils import check_det_dataset
-
-    train = check_det_dataset(data)["train"]
-    letterbox = LetterBox((imgsz, imgsz), auto=False)
-    files = sorted(p for p in Path(train).glob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
-    return [
-        np.ascontiguousarray(letterbox(image=cv2.imread(str(f)))[..., ::-1].transpose(2, 0, 1)[None], np.float32) / 255
-        for f in files
-    ]
 
 
 def layer_of(node: str) -> int:
@@ -70,30 +49,6 @@ def kept_float(graph, which: str) -> list[str]:
     if which == "head":
         return [n.name for n in head + stem]
     return [n.name for n in head if n.op_type not in WEIGHTED] + [n.name for n in stem]  # the decode and the stem
-
-
-def quantize(fp32: Path, out: Path, images: list[np.ndarray], options: dict, exclude: list[str]) -> Path:
-    """`quantize_static` of the float32 ONNX file with `options`, the nodes named in `exclude` left float."""
-    import onnx
-    from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantType, quantize_static
-
-    name = onnx.load(str(fp32)).graph.input[0].name
-
-    class Reader(CalibrationDataReader):
-        def __init__(self):
-            self.feeds = iter({name: x} for x in images)
-
-        def get_next(self):
-            return next(self.feeds, None)
-
-    kwargs = {"per_channel": options.get("per_channel", False), "nodes_to_exclude": exclude,
-              "extra_options": options.get("extra_options", {})}  # fmt: skip
-    if options.get("u8"):
-        kwargs["activation_type"] = QuantType.QUInt8
-    if options.get("percentile"):
-        kwargs["calibrate_method"] = CalibrationMethod.Percentile
-    quantize_static(str(fp32), str(out), Reader(), **kwargs)
-    return out
 
 
 def main(argv: list[str] | None = None) -> None:

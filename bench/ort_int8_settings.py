@@ -9,7 +9,7 @@ than 95 % of, each change is also tried alone, and PyTorch shows how far each la
 image: under ONNX Runtime's default, one rare image with a large peak sets the INT8 scale of that activation for all.
 Writes ort-int8-settings.md beside this file.
 
-    python bench/ort_int8_settings.py --work build/parity    # after bench/parity.py, as `make bench-parity` does
+    python -m bench.ort_int8_settings --work build/parity    # after bench.parity, as `make bench-parity` does
 """
 
 from __future__ import annotations
@@ -21,11 +21,9 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from edge import best
-from int8 import validate
-from ort_int8 import OUR_OPTIONS, WEIGHTED, calibration_images, quantize
-from parity import IMGSZ, MEANINGFUL, kept
 
+from bench.common import OUR_OPTIONS, WEIGHTED, best, calibration_images, quantize, validate
+from bench.parity import IMGSZ, MEANINGFUL, kept
 from ultralytics_light.patches.onnx_int8_quantize import EXTRA_OPTIONS, QUANTIZE_STATIC
 
 STOCK, OURS = "stock Ultralytics", "ours (`quantize=8` for our models)"

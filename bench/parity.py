@@ -12,8 +12,8 @@ synthetic set it can learn from scratch on a CPU (`shapes.py`: three shape class
 Every step resumes: training runs are read back, and each model's exports are kept in WORK/int8/MODEL.json. Writes
 parity.md beside this file.
 
-    python bench/parity.py --backgrounds ../shared/datasets/coco128/images/train2017  # as make does
-    python bench/parity.py --models yolo11n-lite-shufflenetv2.yaml epochs=2             # any yolo train KEY=VALUE
+    python -m bench.parity --backgrounds ../shared/datasets/coco128/images/train2017  # as make does
+    python -m bench.parity --models yolo11n-lite-shufflenetv2.yaml epochs=2             # any yolo train KEY=VALUE
 """
 
 from __future__ import annotations
@@ -22,10 +22,9 @@ import argparse
 import json
 from pathlib import Path
 
-import int8
-from edge import bench_accuracy, best
-from shapes import write_shapes_set
-
+from bench.common import FORMATS, bench_accuracy, best
+from bench.int8 import measure
+from bench.shapes import write_shapes_set
 from ultralytics_light.timing import machine
 
 IMGSZ = 160
@@ -48,8 +47,8 @@ def detect_models() -> list[str]:
 def exports(checkpoint: Path, label: str, data: Path, cache: Path) -> dict[str, dict]:
     """{'onnx fp32': row, 'onnx int8': row, …} of `int8.measure`, read from `cache` when measured before."""
     if not cache.is_file():
-        formats = int8.FORMATS if label in LITERT else ("onnx", "openvino")
-        rows = int8.measure(str(checkpoint), label, str(data), IMGSZ, formats, val=True)
+        formats = FORMATS if label in LITERT else ("onnx", "openvino")
+        rows = measure(str(checkpoint), label, str(data), IMGSZ, formats, val=True)
         cache.parent.mkdir(parents=True, exist_ok=True)
         cache.write_text(json.dumps(rows, indent=1))
     return {row["export"]: row for row in json.loads(cache.read_text())}

@@ -3,7 +3,7 @@
 Every 4th image by file name (32 of 128) is validation; the models never train on it. Labels keep the person boxes
 only; images without a person stay, as backgrounds. The images are linked, not copied.
 
-    python bench/person_split.py ../shared/datasets/coco128 /tmp/person    # writes /tmp/person/data.yaml
+    python -m bench.person_split ../shared/datasets/coco128 /tmp/person    # writes /tmp/person/data.yaml
 """
 
 from __future__ import annotations

@@ -5,10 +5,11 @@ bench/*.png, compat/*.md). This script renders each generated section from those
 `<!-- name:start -->` and `<!-- name:end -->` lines of every page that shows it, and copies the benches' pictures
 into docs/assets/. It measures nothing, so it runs in a second: the make targets that measure call it after their
 bench, and `make docs-tables` calls it alone. `--check` writes nothing and fails if a page differs from what the
-recorded files render (tests/test_docs.py checks the same).
+recorded files render (tests/test_docs.py checks the same). The experiments (experiments/) are not published: the
+pages state their conclusions in words and point to experiments/README.md.
 
-    python bench/publish.py            # rewrite every generated section and picture
-    python bench/publish.py --check    # exit 1, naming each stale section, if any is out of date
+    python -m bench.publish            # rewrite every generated section and picture
+    python -m bench.publish --check    # exit 1, naming each stale section, if any is out of date
 """
 
 from __future__ import annotations
@@ -311,8 +312,6 @@ SECTIONS: dict[str, Callable[[Path], str]] = {
     "ort-int8-real": embed_part(BENCH / "edge.md", "ONNX Runtime INT8 settings"),
     "qat": embed_part(BENCH / "edge.md", "Quantization-aware training"),
     "distillation": embed_part(BENCH / "edge.md", "Distillation"),
-    "interleave": embed(BENCH / "interleave.md"),
-    "openvino-profile": embed(BENCH / "openvino-profile.md"),
     "speed": embed(BENCH / "results.md"),
     "accuracy": embed(BENCH / "accuracy.md"),
     "recipes": embed(BENCH / "recipes.md"),
@@ -328,9 +327,8 @@ PAGES: dict[Path, tuple[str, ...]] = {
     DOCS / "index.md": ("models",),
     DOCS / "training.md": ("recipes",),
     DOCS / "benchmarks.md": ("speed", "accuracy", "parity", "ort-int8-settings", "compat", "floor"),
-    DOCS / "deploying.md": ("int8-formats", "int8-latency", "int8-real", "ort-int8-real", "qat", "distillation",
-                            "openvino-profile", "interleave"),
-}  # fmt: skip
+    DOCS / "deploying.md": ("int8-formats", "int8-latency", "int8-real", "ort-int8-real", "qat", "distillation"),
+}
 
 
 def rendered() -> dict[Path, str]:
@@ -367,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
         for line in outdated:
             print(f"stale: {line}")
         if outdated:
-            print("Run `make docs-tables` (python bench/publish.py) to publish the recorded results.")
+            print("Run `make docs-tables` (python -m bench.publish) to publish the recorded results.")
         return 1 if outdated else 0
     for page, text in rendered().items():
         if page.read_text() != text:

@@ -8,8 +8,8 @@ frozen, as mmdet's norm_eval, and unfreezing the backbone after K epochs) are Ul
 trial only. Writes recipes.md (setting, mAP50, mAP50-95, ratio to plain, ± half the seed-to-seed range) and leaves
 every run under --project, so a rerun resumes.
 
-    python bench/person_split.py ../shared/datasets/coco128 build/person
-    python bench/recipes.py --data build/person/data.yaml --out bench/recipes.md
+    python -m bench.person_split ../shared/datasets/coco128 build/person
+    python -m bench.recipes --data build/person/data.yaml --out bench/recipes.md
 """
 
 from __future__ import annotations

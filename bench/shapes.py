@@ -5,7 +5,7 @@ rotation, with noise texture, pasted onto crops of real photographs (COCO128's i
 random-colour noise. Objects may overlap each other by up to half of their box; unlabelled distractors (lines, rings,
 crosses) share their colours. A fixed seed makes the same set on every machine.
 
-    python bench/shapes.py /tmp/shapes --backgrounds ../shared/datasets/coco128/images/train2017
+    python -m bench.shapes /tmp/shapes --backgrounds ../shared/datasets/coco128/images/train2017
 """
 
 from __future__ import annotations

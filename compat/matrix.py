@@ -37,9 +37,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tests"))  # the offline helpers the tests use
+sys.path.insert(0, str(HERE.parent / "tests"))  # the helpers the tests use (tests/helpers.py)
 
-from offline import fresh_command, rectangles_dataset  # noqa: E402
+from helpers import fresh_command, rectangles_dataset  # noqa: E402
 
 from ultralytics_light.patches import NEWEST_VERIFIED, OLDEST_VERIFIED  # noqa: E402
 
@@ -82,8 +82,8 @@ def newest_release() -> str:
 
 
 def offline_torch_home(home: Path, python: str) -> Path:
-    """tests/offline.py's weights cache, made by `python`: its torchvision names the files (some changed over time)."""
-    code = "import sys, pathlib, offline; offline.offline_torch_home(pathlib.Path(sys.argv[1]))"
+    """tests/helpers.py's weights cache, made by `python`: its torchvision names the files (some changed over time)."""
+    code = "import sys, pathlib, helpers; helpers.offline_torch_home(pathlib.Path(sys.argv[1]))"
     subprocess.run(
         [python, "-c", code, str(home)], check=True, env={**os.environ, "PYTHONPATH": str(HERE.parent / "tests")}
     )

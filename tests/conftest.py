@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from offline import fresh_command, offline_torch_home, rectangles_dataset
+from helpers import fresh_run, offline_torch_home, rectangles_dataset
 
 SHIPPED_N = (
     "yolov5n-mobilenetv2.yaml",
@@ -80,29 +79,6 @@ def trained(request, detect_dataset, tmp_path_factory) -> tuple[str, Path]:
     best = runs / "train" / "weights" / "best.pt"
     assert best.is_file()
     return request.param, best
-
-
-def start_fresh(args: list[str], cwd: Path) -> subprocess.Popen:
-    """Start (not wait for) a command in a fresh interpreter, as `fresh_command` describes."""
-    command, env = fresh_command(args, cwd / "ultralytics_settings")
-    return subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def fresh_run(
-    args: list[str],
-    cwd: Path,
-    settings: Path,
-    check: bool = True,
-    timeout: float = 600,
-    pythonpath: str = "",
-    python: str = sys.executable,
-):
-    """Run a command in a fresh interpreter (see `fresh_command`); fail the test with its output if it fails."""
-    command, env = fresh_command(args, settings, pythonpath, python)
-    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
-    if check and result.returncode != 0:
-        pytest.fail(f"{command} exited {result.returncode}\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
-    return result
 
 
 @pytest.fixture

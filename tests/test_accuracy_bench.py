@@ -12,7 +12,10 @@ import time
 from pathlib import Path
 
 import torch
-from offline import offline_torch_home
+from helpers import offline_torch_home
+
+from ultralytics_light.accuracy.plan import Run, Variant
+from ultralytics_light.accuracy.run import Result
 
 MODELS = "yolo11n-lite-shufflenetv2.yaml,yolo11n-lite-mnasnet.yaml,yolo11n.yaml"
 
@@ -33,12 +36,18 @@ sys.exit(main(["bench-accuracy", *sys.argv[2:]]))
 """
 
 
+def made_result(name: str, init: str, seed: int, map50: float, map50_95: float, twin: bool = False) -> Result:
+    """A finished run's result, as train_and_validate returns it, without training."""
+    variant = Variant(f"{name}.yaml", name, init, pretrained=not twin, scratch_twin=twin)
+    return Result(Run(variant, seed, Path(name)), map50, map50_95, params_M=1, best=Path(name) / "best.pt")
+
+
 def results_epochs(run_dir: Path) -> list[str]:
     return [line.split(",")[0].strip() for line in (run_dir / "results.csv").read_text().splitlines()[1:]]
 
 
 def test_bench_accuracy_reports_every_model_and_resumes(run_fresh, detect_dataset, tmp_path, monkeypatch):
-    from conftest import start_fresh
+    from helpers import start_fresh
 
     # ImageNet file at hand for ShuffleNetV2 only: MNASNet must say it trains from scratch, and no download happens
     monkeypatch.setenv("TORCH_HOME", str(offline_torch_home(tmp_path / "torch_home", ["shufflenet_v2_x0_5"])))
@@ -116,26 +125,30 @@ def test_bench_accuracy_steps_the_optimizer_every_batch_unless_told_otherwise():
 
 
 def test_bench_accuracy_runs_the_first_imagenet_model_at_the_spread_seeds_too(tmp_path, monkeypatch):
-    from ultralytics_light.accuracy import parse, plan
+    from ultralytics_light.accuracy import parse
+    from ultralytics_light.accuracy.plan import plan
 
     monkeypatch.setenv("TORCH_HOME", str(offline_torch_home(tmp_path / "torch_home", ["shufflenet_v2_x0_5"])))
     options = parse(["data=d.yaml", "models=yolo11n.yaml,yolo11n-lite-shufflenetv2.yaml,yolo26n.yaml"])[0]
     assert (options["seeds"], options["spread_seeds"]) == ([0], [1])
     runs = plan(options["models"], options["seeds"], True, tmp_path, options["spread_seeds"])
     shufflenet = "yolo11n-lite-shufflenetv2"
-    assert [(run.label, run.seed) for run in runs] == [
+    assert [(run.variant.label, run.seed) for run in runs] == [
         ("yolo11n", 0), (shufflenet, 0), (shufflenet, 1), (f"{shufflenet} (scratch)", 0), ("yolo26n", 0)
     ]  # fmt: skip
+    twin = runs[3]
+    assert (twin.variant.name, twin.variant.scratch_twin, twin.variant.pretrained) == (shufflenet, True, False)
+    assert twin.folder == tmp_path / f"{shufflenet}-scratch-seed0"
     stock_only = plan(["yolo11n.yaml", "yolo26n.yaml"], [0], True, tmp_path, [1])  # nothing from ImageNet: the first
-    assert [(run.label, run.seed) for run in stock_only] == [("yolo11n", 0), ("yolo11n", 1), ("yolo26n", 0)]
+    assert [(run.variant.label, run.seed) for run in stock_only] == [("yolo11n", 0), ("yolo11n", 1), ("yolo26n", 0)]
     assert parse(["data=d.yaml", "spread_seeds="])[0]["spread_seeds"] == []
 
 
 def test_bench_accuracy_ratio_column_uses_the_stock_model_present_or_says_there_is_none():
-    from ultralytics_light.accuracy import markdown, summarize
+    from ultralytics_light.accuracy.report import markdown, summarize
 
-    def result(label: str) -> dict:
-        return {"label": label, "init": "scratch", "seed": 0, "map50": 0.2, "map50_95": 0.1, "params_M": 1}
+    def result(name: str) -> Result:
+        return made_result(name, "scratch", 0, map50=0.2, map50_95=0.1)
 
     with_26n = markdown(summarize([result("a"), result("yolo26n")], {"a": (2.0, 0.1), "yolo26n": (4.0, 0.1)}), "")
     assert (
@@ -156,10 +169,10 @@ def test_bench_accuracy_warns_that_it_sets_a_passed_seed_itself(log_lines):
 
 
 def test_bench_accuracy_table_shows_the_seed_spread_of_rows_run_twice():
-    from ultralytics_light.accuracy import markdown, summarize
+    from ultralytics_light.accuracy.report import markdown, summarize
 
-    def result(label: str, seed: int, map50: float) -> dict:
-        return {"label": label, "init": "ImageNet", "seed": seed, "map50": map50, "map50_95": map50 / 5, "params_M": 1}
+    def result(name: str, seed: int, map50: float) -> Result:
+        return made_result(name, "ImageNet", seed, map50=map50, map50_95=map50 / 5)
 
     results = [result("a", 0, 0.3), result("a", 1, 0.2), result("b", 0, 0.1)]
     table = markdown(summarize(results, {"a": (2.0, 0.1), "b": (1.0, 0.1)}), "about")
@@ -172,7 +185,7 @@ def test_bench_accuracy_trains_on_every_core_it_is_given(detect_dataset, tmp_pat
     from ultralytics import YOLO
     from ultralytics.utils import NUM_THREADS
 
-    from ultralytics_light.accuracy import with_threads
+    from ultralytics_light.accuracy.run import with_threads
 
     threads, seen = NUM_THREADS + 1, set()  # Ultralytics itself would train with NUM_THREADS
     model = with_threads(YOLO("yolo11n.yaml"), threads)
@@ -184,3 +197,18 @@ def test_bench_accuracy_trains_on_every_core_it_is_given(detect_dataset, tmp_pat
     finally:
         torch.set_num_threads(before)
     assert seen == {threads}
+
+
+def test_bench_accuracy_gain_is_over_the_scratch_twin_of_the_same_architecture():
+    from ultralytics_light.accuracy.report import summarize
+
+    results = [
+        made_result("a", "ImageNet", 0, map50=0.375, map50_95=0.1),
+        made_result("a", "scratch", 0, map50=0.125, map50_95=0.05, twin=True),
+        made_result("b", "ImageNet", 0, map50=0.2, map50_95=0.1),  # no twin: no gain
+    ]
+    rows = {row.model: row for row in summarize(results, {"a": (2.0, 0.1), "b": (1.0, 0.1)})}
+    assert rows.keys() == {"a", "a (scratch)", "b"}
+    assert rows["a"].pretraining_gain == 3.0 and rows["a (scratch)"].pretraining_gain is None
+    assert rows["b"].pretraining_gain is None
+    assert rows["a"].ort_ms == rows["a (scratch)"].ort_ms == 2.0  # the twin is timed as its architecture

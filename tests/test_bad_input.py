@@ -79,7 +79,7 @@ def test_bad_backbone_rows_raise_one_clear_error(backbone, message):
     ],
 )
 def test_bad_weights_paths_in_a_yaml_row(weights, message, tmp_path):
-    from offline import write_torchvision_checkpoint
+    from helpers import write_torchvision_checkpoint
 
     (tmp_path / "junk.pth").write_bytes(b"not a checkpoint")
     torch.save([torch.zeros(1)], tmp_path / "list.pth")

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import csv
 import re
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "bench.py"
+from bench.shapes import write_shapes_set
+
+ROOT = Path(__file__).resolve().parents[1]  # the benches run as modules from here, as make runs them
 
 
 def test_bench_writes_results_for_one_tiny_model(run_fresh, tmp_path):
     out = tmp_path / "bench"
     result = run_fresh(
-        sys.executable, str(BENCH), "--models", "yolo11n-lite-shufflenetv2.yaml", "--sizes", "64",
-        "--runs", "2", "--warmup", "1", "--threads", "1", "--out", str(out),
+        sys.executable, "-m", "bench.speed", "--models", "yolo11n-lite-shufflenetv2.yaml", "--sizes", "64",
+        "--runs", "2", "--warmup", "1", "--threads", "1", "--out", str(out), cwd=ROOT,
     )  # fmt: skip
     assert "[1/1] building and exporting yolo11n-lite-shufflenetv2.yaml" in result.stdout
     assert "1 threads, warm-up 1, runs 2" in result.stdout
@@ -33,11 +36,13 @@ def test_bench_writes_results_for_one_tiny_model(run_fresh, tmp_path):
 
 @pytest.mark.parametrize("trained", ["yolo11n-lite-shufflenetv2.yaml"], indirect=True)
 def test_int8_bench_times_and_validates_every_export_of_a_checkpoint(trained, detect_dataset, run_fresh, tmp_path):
-    _, best = trained
+    best = tmp_path / "train" / "weights" / "best.pt"  # a copy: the bench exports beside it, and `trained` is shared
+    best.parent.mkdir(parents=True)
+    shutil.copy(trained[1], best)
     out = tmp_path / "int8.md"
     run_fresh(
-        sys.executable, str(BENCH.with_name("int8.py")), "--models", str(best), "--data", str(detect_dataset),
-        "--imgsz", "64", "--runs", "2", "--warmup", "1", "--val", "--out", str(out),
+        sys.executable, "-m", "bench.int8", "--models", str(best), "--data", str(detect_dataset),
+        "--imgsz", "64", "--runs", "2", "--warmup", "1", "--val", "--out", str(out), cwd=ROOT,
     )  # fmt: skip
     text = out.read_text()
     rows = [line.strip("| ").split(" | ") for line in text.splitlines() if line.startswith("| train/best |")]
@@ -55,16 +60,11 @@ def test_int8_bench_times_and_validates_every_export_of_a_checkpoint(trained, de
 
 
 def test_shapes_set_is_a_fixed_valid_detection_set(tmp_path):
-    import importlib.util
-
     from ultralytics.data.utils import check_det_dataset
     from ultralytics.utils import ASSETS
 
-    spec = importlib.util.spec_from_file_location("shapes", BENCH.with_name("shapes.py"))
-    shapes = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(shapes)
-    first = shapes.write_shapes_set(tmp_path / "first", ASSETS, train=6, val=3, size=64)
-    again = shapes.write_shapes_set(tmp_path / "again", ASSETS, train=6, val=3, size=64)
+    first = write_shapes_set(tmp_path / "first", ASSETS, train=6, val=3, size=64)
+    again = write_shapes_set(tmp_path / "again", ASSETS, train=6, val=3, size=64)
     assert check_det_dataset(str(first))["names"] == {0: "ellipse", 1: "rectangle", 2: "triangle"}
     labels = sorted((first.parent / "labels").rglob("*.txt"))
     assert [path.name for path in labels] == [f"{i:05d}.txt" for i in (*range(6), *range(3))]

@@ -3,7 +3,6 @@ recorded results, and a quickstart that runs as written (data and image swapped 
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shlex
@@ -14,15 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from bench import publish
+
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
-
-
-def load_publish():
-    spec = importlib.util.spec_from_file_location("publish", ROOT / "bench" / "publish.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_the_readme_is_short():
@@ -64,14 +58,12 @@ def test_a_broken_link_fails_the_build(tmp_path):
 def test_generated_sections_are_what_the_recorded_results_render():
     """No hand edit of a published figure: every generated section equals what bench/publish.py renders from the
     recorded bench and matrix files (run `make docs-tables` after new results)."""
-    publish = load_publish()
     assert publish.stale() == []
     for page, names in publish.PAGES.items():  # and no page has a section that nothing writes
         assert set(re.findall(r"<!-- ([\w-]+):start -->", page.read_text())) == set(names), page
 
 
 def test_publish_replaces_only_between_the_markers():
-    publish = load_publish()
     text = "before\n<!-- speed:start -->\nold\n<!-- speed:end -->\nafter\n"
     assert (
         publish.with_section(text, "speed", "new\n") == "before\n<!-- speed:start -->\nnew\n<!-- speed:end -->\nafter\n"
@@ -95,7 +87,6 @@ NEW_INT8 = """Measured on Some CPU, 2 threads; CPU bf16 (OpenVINO's OPTIMIZATION
 def test_int8_tables_show_both_openvino_ratios_once_the_bench_measures_them(tmp_path, monkeypatch):
     """bench/int8.py now times OpenVINO's float32 at its default precision too: the published tables then show INT8
     against both, and drop the 'pinned to f32 only' caveat."""
-    publish = load_publish()
     shutil.copytree(publish.BENCH, tmp_path / "bench", ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     (tmp_path / "bench" / "int8.md").write_text(NEW_INT8)
     monkeypatch.setattr(publish, "BENCH", tmp_path / "bench")

@@ -11,7 +11,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from offline import NEWER, NEXT_MAJOR, newer_release
+from helpers import NEWER, NEXT_MAJOR, newer_release
 
 from ultralytics_light import patches
 from ultralytics_light.families import FAMILIES
@@ -100,7 +100,7 @@ def fingerprint(output: str) -> dict:
 
 @pytest.fixture(scope="module")
 def stock_fingerprint(tmp_path_factory) -> dict:
-    from conftest import fresh_run
+    from helpers import fresh_run
 
     folder = tmp_path_factory.mktemp("stock")
     return fingerprint(fresh_run([sys.executable, "-c", STOCK], folder, folder / "settings").stdout)

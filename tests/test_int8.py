@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from test_export import IMGSZ, LITE_MODELS, assert_close_predictions, export_varied
+from helpers import IMGSZ, LITE_MODELS, assert_close_predictions, export_varied
 from ultralytics import YOLO
 
 EXPORT_INT8 = f"""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from test_export import IMGSZ, LITE_MODELS, assert_close_predictions, assert_same_detections, export_varied
+from helpers import IMGSZ, LITE_MODELS, assert_close_predictions, assert_same_detections, export_varied
 from ultralytics import YOLO
 
 EXPORT_LITERT = f"""

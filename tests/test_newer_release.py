@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from offline import NEWER, newer_release
+from helpers import NEWER, newer_release
 
 from ultralytics_light import patches
 

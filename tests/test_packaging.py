@@ -12,8 +12,7 @@ from email.parser import Parser
 from pathlib import Path
 
 import pytest
-from conftest import fresh_run
-from offline import NEXT_MAJOR
+from helpers import NEXT_MAJOR, fresh_run
 
 from ultralytics_light import __version__, patches
 

@@ -19,7 +19,7 @@ TRAIN = {"epochs": 1, "imgsz": 64, "batch": 4, "workers": 0, "device": "cpu", "p
 def imagenet_file(tmp_path, monkeypatch) -> Path:
     """The file the YAML's DEFAULT tag reads, in a cache of its own: a stand-in with seed 1, since the tests' usual
     stand-ins (seed 0) equal the random initialization a training seeded 0 draws."""
-    from offline import write_torchvision_checkpoint
+    from helpers import write_torchvision_checkpoint
 
     checkpoints = tmp_path / "torch_home" / "hub" / "checkpoints"
     checkpoints.mkdir(parents=True)

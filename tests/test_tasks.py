@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from offline import rectangles_dataset
+from helpers import rectangles_dataset
 from ultralytics import YOLO
 
 TASK_YAMLS = {

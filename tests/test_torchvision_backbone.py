@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from offline import write_torchvision_checkpoint
+from helpers import write_torchvision_checkpoint
 from torchvision.models import get_model
 from ultralytics.nn.tasks import DetectionModel, parse_model
 

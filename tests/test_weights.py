@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from offline import write_torchvision_checkpoint
+from helpers import write_torchvision_checkpoint
 from torchvision.models import get_model, get_model_weights
 from ultralytics.nn.tasks import DetectionModel
 

@@ -1,9 +1,10 @@
 """ShuffleNetV2's channel shuffle as torchvision computes it against the one interleave `fuse()` makes of it
 (`ultralytics_light/interleave.py`), and two other ways to write that interleave: the lite ShuffleNetV2 (random
 weights) exported each way by Ultralytics, float32 and INT8, and timed interleaved, one runtime at a time. Writes
-interleave.md beside this file.
+interleave.md beside this file; what it found: README.md beside this file.
 
-    python bench/interleave.py --data build/parity/shapes/data.yaml --formats openvino onnx litert
+    python -m bench.shapes build/parity/shapes --backgrounds ../shared/datasets/coco128/images/train2017
+    python -m experiments.interleave --data build/parity/shapes/data.yaml --formats openvino onnx litert
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 from unittest import mock
 
-import int8
 import torch
 
 import ultralytics_light.backbone
+from bench.common import FORMATS, export_all, runner
 from ultralytics_light.interleave import InterleavedInvertedResidual
 from ultralytics_light.timing import machine, summary, time_interleaved
 
@@ -61,7 +62,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--formats", nargs="+", default=["openvino"], choices=int8.FORMATS)
+    parser.add_argument("--formats", nargs="+", default=["openvino"], choices=FORMATS)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "interleave.md")
     args = parser.parse_args(argv)
     data = str(Path(args.data).resolve())
@@ -70,9 +71,9 @@ def main(argv: list[str] | None = None) -> None:
         for index, (way, applied) in enumerate(WAYS.items()):
             (Path(folder) / str(index)).mkdir()
             with applied():
-                paths = int8.export_all(args.model, "model", args.imgsz, data, Path(folder) / str(index), "val",
-                                        tuple(args.formats))  # fmt: skip
-            runners.update({(key, way): int8.runner(path, args.imgsz, args.threads) for key, path in paths.items()})
+                paths = export_all(args.model, "model", args.imgsz, data, Path(folder) / str(index), "val",
+                                   tuple(args.formats))  # fmt: skip
+            runners.update({(key, way): runner(path, args.imgsz, args.threads) for key, path in paths.items()})
         # One runtime at a time: a runtime's worker threads may keep spinning after a run and slow the next runtime's.
         times = {}
         for fmt in args.formats:
@@ -81,8 +82,8 @@ def main(argv: list[str] | None = None) -> None:
     lines = [
         f"# {Path(args.model).stem}: channel shuffle against interleave",
         "",
-        f"Made with `bench/interleave.py`. Measured on {machine(args.threads)}; {args.imgsz} px, batch 1, median ± "
-        f"IQR of {args.runs} interleaved runs, one runtime at a time.",
+        f"Made with `experiments/interleave.py`. Measured on {machine(args.threads)}; {args.imgsz} px, batch 1, "
+        f"median ± IQR of {args.runs} interleaved runs, one runtime at a time.",
         "",
         f"| export | {' ms | '.join(WAYS)} ms | interleave ÷ shuffle |",
         "|---|" + "---|" * (len(WAYS) + 1),

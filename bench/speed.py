@@ -7,8 +7,8 @@ threads, ONNX Runtime's thread spinning off. Writes results.md, results.csv and 
 then publishes them (bench/publish.py: the docs' Benchmarks page and the README's model table). Weights are random
 (backbone rows with weights null): latency does not depend on them, and no ImageNet file is needed.
 
-    python bench/bench.py                       # everything, as `make bench` runs it
-    python bench/bench.py --models yolov5n-shufflenetv2.yaml --sizes 64 --runs 2 --warmup 1 --out /tmp/b
+    python -m bench.speed                       # everything, as `make bench` runs it
+    python -m bench.speed --models yolov5n-shufflenetv2.yaml --sizes 64 --runs 2 --warmup 1 --out /tmp/b
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from pathlib import Path
 
 import torch
 
+from bench.common import random_weights_yaml
 from ultralytics_light.timing import machine, ort_options, summary, time_interleaved
 
 REFERENCES = ("yolov5n.yaml", "yolo11n.yaml", "yolo26n.yaml")
@@ -36,22 +37,6 @@ def shipped_models() -> list[str]:
         name for name in model_names() if not name.endswith(("-seg.yaml", "-pose.yaml", "-obb.yaml", "-cls.yaml"))
     ]
     return [name.replace("-", f"{scale}-", 1) for name in detect for scale in "ns"]
-
-
-def random_weights_yaml(name: str, folder: Path) -> str:
-    """A path that builds `name` with random backbone weights: our YAML with weights null, copied to `folder`."""
-    from ultralytics.utils import YAML
-
-    from ultralytics_light.cfg import find_model_yaml
-    from ultralytics_light.patches.checkpoint_rebuild import drop_pretrained
-
-    source = find_model_yaml(name)
-    if source is None:
-        return name  # a stock Ultralytics model
-    d = YAML.load(source)
-    drop_pretrained(d)
-    YAML.save(folder / source.name, d)
-    return str(folder / name)
 
 
 def build(name: str, sizes: list[int], threads: int, folder: Path) -> tuple[dict, dict]:

@@ -1,8 +1,9 @@
 """Where OpenVINO spends its time, float32 against INT8: each model (random weights) exported by Ultralytics and run
 with OpenVINO's per-node performance counters, summed per layer of the model's YAML. Shows which layers gain from
-INT8 and which do not, for the docs' Deploying page. Writes openvino-profile.md beside this file.
+INT8 and which do not. Writes openvino-profile.md beside this file; what it found: README.md beside this file.
 
-    python bench/openvino_profile.py --models yolo11n-lite-shufflenetv2.yaml --data build/parity/shapes/data.yaml
+    python -m bench.shapes build/parity/shapes --backgrounds ../shared/datasets/coco128/images/train2017
+    python -m experiments.openvino_profile --models yolo11n-lite-shufflenetv2.yaml --data build/parity/shapes/data.yaml
 """
 
 from __future__ import annotations
@@ -15,10 +16,9 @@ import statistics
 import tempfile
 from pathlib import Path
 
-import int8
 import numpy as np
 
-from bench import random_weights_yaml
+from bench.common import export_all, random_weights_yaml
 from ultralytics_light.timing import machine
 
 LAYER = re.compile(r"__module\.model\.(\d+)([./]?)")  # OpenVINO's node names start with the PyTorch module's path
@@ -74,7 +74,7 @@ def profile(model: str, data: str, imgsz: int, threads: int, warmup: int, runs: 
     """Markdown lines of one model: per-layer float32 and INT8 time, and where INT8 spends its time."""
     with tempfile.TemporaryDirectory() as folder, contextlib.chdir(folder):
         names, backbone = layer_names(random_weights_yaml(model, Path(folder)))
-        paths = int8.export_all(model, "model", imgsz, data, Path(folder), "val", ("openvino",))
+        paths = export_all(model, "model", imgsz, data, Path(folder), "val", ("openvino",))
         xmls = [next(paths[f"openvino {precision}"].glob("*.xml")) for precision in ("fp32", "int8")]
         fp32, quantized = node_times(xmls, imgsz, threads, warmup, runs)
     per_layer = {precision: collections.Counter() for precision in ("fp32", "int8")}
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> None:
     lines = [
         "# OpenVINO per-layer profile, float32 against INT8",
         "",
-        f"Made with `bench/openvino_profile.py`. Measured on {machine(args.threads)}; {args.imgsz} px, batch 1, "
+        f"Made with `experiments/openvino_profile.py`. Measured on {machine(args.threads)}; {args.imgsz} px, batch 1, "
         f"per-node median of {args.runs} runs of OpenVINO's performance counters, float32 and INT8 in turn. Node times "
         "do not add up to the wall-clock latency of `bench/int8.md`, which also counts copying the input and output.",
         "",

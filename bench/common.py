@@ -1,0 +1,167 @@
+"""What more than one bench (or experiment) uses: models with random weights, exports, runners, validation, the
+bench-accuracy runs that edge.py and parity.py train, and ONNX Runtime's static INT8 quantization as Ultralytics
+calls it. A script imports another only to run it as a step (its `main` or `measure`), to build its data set
+(shapes.py, person_split.py) or to share its settings (parity.py's with ort_int8_settings.py)."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from ultralytics_light.patches.onnx_int8_quantize import EXTRA_OPTIONS, QUANTIZE_STATIC
+from ultralytics_light.timing import ort_options
+
+FORMATS = ("onnx", "openvino", "litert")
+SUFFIXES = {"onnx": ".onnx", "openvino": "_openvino_model", "litert": ".tflite"}  # as AutoBackend recognizes them
+
+WEIGHTED = ("Conv", "Gemm", "MatMul")  # the only ops Ultralytics' ONNX INT8 export quantizes
+# what `quantize=8` asks of ONNX Runtime for our models
+OUR_OPTIONS = {**QUANTIZE_STATIC, "extra_options": EXTRA_OPTIONS}
+
+
+# ------------------------------------------------------------------------------------------------- models, exports
+
+
+def random_weights_yaml(name: str, folder: Path) -> str:
+    """A path that builds `name` with random backbone weights: our YAML with weights null, copied to `folder`."""
+    from ultralytics.utils import YAML
+
+    from ultralytics_light.cfg import find_model_yaml
+    from ultralytics_light.patches.checkpoint_rebuild import drop_pretrained
+
+    source = find_model_yaml(name)
+    if source is None:
+        return name  # a stock Ultralytics model
+    d = YAML.load(source)
+    drop_pretrained(d)
+    YAML.save(folder / source.name, d)
+    return str(folder / name)
+
+
+def export_all(model: str, stem: str, imgsz: int, data: str, folder: Path, split: str,
+               formats: tuple[str, ...] = FORMATS) -> dict[str, Path]:  # fmt: skip
+    """{'onnx fp32': path, 'onnx int8': …, 'openvino fp32': …, …, 'litert int8': …}, each of `formats` float32 and
+    INT8, moved into `folder` and named from `stem`, which must differ between models (checkpoints are all best.pt)."""
+    from ultralytics import YOLO
+
+    source = model if model.endswith(".pt") else random_weights_yaml(model, folder)
+    exports = {}
+    for fmt, quantize in ((fmt, quantize) for fmt in formats for quantize in (None, 8)):
+        kwargs = {"quantize": 8, "data": data, "split": split} if quantize else {}
+        path = Path(YOLO(source).export(format=fmt, imgsz=imgsz, **kwargs))
+        precision = "int8" if quantize else "fp32"
+        # The INT8 ONNX export deletes the float32 file it quantized, and exports share names: keep each apart, named
+        # as Ultralytics' AutoBackend recognizes them.
+        name = f"{stem}_{precision}{SUFFIXES[fmt]}"
+        exports[f"{fmt} {precision}"] = folder / name
+        shutil.move(path, folder / name)
+    return exports
+
+
+def runner(path: Path, imgsz: int, threads: int, precision: str | None = "f32") -> Callable[[], object]:
+    """A callable that runs one inference of the export at `path` on a fixed random image. OpenVINO compiles with
+    `INFERENCE_PRECISION_HINT: precision`, or at the runtime's default precision when `precision` is None."""
+    x = np.random.default_rng(0).random((1, 3, imgsz, imgsz), dtype=np.float32)
+    if path.suffix == ".onnx":
+        import onnxruntime as ort
+
+        session = ort.InferenceSession(str(path), ort_options(threads), providers=["CPUExecutionProvider"])
+        feed = {session.get_inputs()[0].name: x}
+        return lambda: session.run(None, feed)
+    if path.suffix == ".tflite":
+        from ai_edge_litert.interpreter import Interpreter
+
+        interpreter = Interpreter(model_path=str(path), num_threads=threads)
+        interpreter.allocate_tensors()
+        index = interpreter.get_input_details()[0]["index"]
+
+        def invoke() -> None:
+            interpreter.set_tensor(index, x)
+            interpreter.invoke()
+
+        return invoke
+    import openvino as ov
+
+    config = {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"}
+    if precision:
+        config["INFERENCE_PRECISION_HINT"] = precision
+    request = ov.Core().compile_model(str(next(path.glob("*.xml"))), "CPU", config).create_infer_request()
+    return lambda: request.infer({0: x})
+
+
+def validate(path: Path, data: str, imgsz: int) -> tuple[float, float]:
+    """(mAP50, mAP50-95) of an export with `yolo val` on the data's val split; batch 1, as the export's shape is."""
+    from ultralytics import YOLO
+
+    metrics = YOLO(str(path), task="detect").val(data=data, imgsz=imgsz, batch=1, device="cpu", plots=False,
+                                                 verbose=False)  # fmt: skip
+    return metrics.box.map50, metrics.box.map
+
+
+# ------------------------------------------------------------------------------------------------------- training
+
+
+def bench_accuracy(project: Path, data: Path, models: list[str], common: list[str], **extra) -> list[dict]:
+    """A bench-accuracy run (resumed where it stopped); its accuracy.csv rows."""
+    from ultralytics_light.accuracy import benchmark, parse
+
+    argv = [f"data={data}", f"models={','.join(models)}", "scratch_twin=False", "spread_seeds=", f"project={project}"]
+    argv += common
+    argv += [f"{key}={value}" for key, value in extra.items()]
+    if benchmark(*parse(argv)) != 0:
+        raise SystemExit(f"bench-accuracy failed in {project}")
+    with open(project / "accuracy.csv") as f:
+        return list(csv.DictReader(f))
+
+
+def best(project: Path, label: str) -> Path:
+    """The best.pt of a bench-accuracy run in `project`, by its table label (seed 0)."""
+    from ultralytics_light.accuracy.plan import run_folder
+
+    return run_folder(project, label, 0) / "weights" / "best.pt"
+
+
+# --------------------------------------------------------------------------------------------- ONNX Runtime INT8
+
+
+def calibration_images(data: str, imgsz: int) -> list[np.ndarray]:
+    """The data's train images as the export takes them: letterboxed RGB in [0, 1], NCHW."""
+    import cv2
+    from ultralytics.data.augment import LetterBox
+    from ultralytics.data.utils import check_det_dataset
+
+    train = check_det_dataset(data)["train"]
+    letterbox = LetterBox((imgsz, imgsz), auto=False)
+    files = sorted(p for p in Path(train).glob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    return [
+        np.ascontiguousarray(letterbox(image=cv2.imread(str(f)))[..., ::-1].transpose(2, 0, 1)[None], np.float32) / 255
+        for f in files
+    ]
+
+
+def quantize(fp32: Path, out: Path, images: list[np.ndarray], options: dict, exclude: list[str]) -> Path:
+    """`quantize_static` of the float32 ONNX file with `options`, the nodes named in `exclude` left float."""
+    import onnx
+    from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantType, quantize_static
+
+    name = onnx.load(str(fp32)).graph.input[0].name
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.feeds = iter({name: x} for x in images)
+
+        def get_next(self):
+            return next(self.feeds, None)
+
+    kwargs = {"per_channel": options.get("per_channel", False), "nodes_to_exclude": exclude,
+              "extra_options": options.get("extra_options", {})}  # fmt: skip
+    if options.get("u8"):
+        kwargs["activation_type"] = QuantType.QUInt8
+    if options.get("percentile"):
+        kwargs["calibrate_method"] = CalibrationMethod.Percentile
+    quantize_static(str(fp32), str(out), Reader(), **kwargs)
+    return out

@@ -1,0 +1,173 @@
+"""`ultralytics-light bench-accuracy`: which model to pick, measured on your own data.
+
+Every model is trained under one recipe (printed at the start; every key overridable, and any other `yolo train`
+argument passed through) on the train split of `data`, validated with `yolo val` on its val split, which it never
+trains on, and timed as `make bench` times models: its ONNX export in ONNX Runtime on the CPU, batch 1, interleaved
+with the others. A model whose backbone has its ImageNet file at hand also trains from random weights
+(`pretrained=False`, its scratch twin), so what pretraining buys is a column; one without the file trains from random
+weights only, and the table says so. The first model from ImageNet also trains at `spread_seeds`: its seed-to-seed
+spread is the noise level beside the table.
+
+Writes accuracy.md, accuracy.csv and accuracy.png (mAP50-95 against latency, the Pareto front marked) in `out`. A run
+that stops part-way resumes: finished models are read back, a half-trained one resumes from its last.pt. Training
+uses the GPU when there is one (Ultralytics' own device choice), or every CPU core; latency is always CPU latency.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ultralytics_light.accuracy.plan import default_models, plan
+from ultralytics_light.accuracy.report import markdown, plot, summarize, write_csv
+from ultralytics_light.accuracy.run import time_models, train_and_validate
+from ultralytics_light.cli import Command, Option
+
+# val=False: no per-epoch validation, so best.pt is the last epoch's weights, not a pick made on the held-out split.
+# warmup_epochs=0: no learning-rate warm-up, which costs a short fine-tuning run more than it gives (bench/recipes.md).
+RECIPE = {"epochs": 40, "imgsz": 256, "batch": 16, "warmup_epochs": 0, "val": False, "plots": False}
+# yolo train arguments the benchmark sets for each run itself: passed ones are ignored, with a warning saying why
+SET_PER_RUN = {
+    "seed": "each run's seed comes from seeds= and spread_seeds=",
+    "name": "each run's folder is named after its model and seed",
+    "exist_ok": "finished runs are read back and stopped ones resumed",
+    "resume": "stopped runs are resumed by themselves",
+    "pretrained": "models start from their YAML's weights, scratch twins from random weights (scratch_twin=)",
+    "model": "the models are given by models=",
+}
+OPTIONS = {
+    "data": Option(None, "dataset YAML: models train on its train split and are validated on its val split"),
+    "models": Option(
+        None, "comma-separated model YAMLs or .pt checkpoints; default every lite n model, yolo11n, yolo26n"
+    ),
+    "seeds": Option("0", "comma-separated training seeds; every model trains at each"),
+    "spread_seeds": Option("1", "more seeds for the first model from ImageNet: its spread is the table's noise level"),
+    "scratch_twin": Option(
+        True, "also train each model that starts from ImageNet from random weights (pretrained=False)"
+    ),
+    "project": Option("runs/bench-accuracy", "folder the runs train in (a stopped benchmark resumes there)"),
+    "out": Option(None, "folder for accuracy.md, accuracy.csv and accuracy.png; default the project"),
+    "ort_threads": Option(2, "ONNX Runtime threads for the latency column"),
+    "train_threads": Option(None, "torch threads when training on a CPU; default every core"),
+    "runs": Option(30, "timed runs per model for the latency column"),
+    "warmup": Option(10, "untimed runs before them"),
+}
+
+
+def train_arguments() -> set[str]:
+    """The keys `yolo train` takes, less those the benchmark sets per run (SET_PER_RUN warns about those)."""
+    from ultralytics.cfg import DEFAULT_CFG_DICT
+
+    return set(DEFAULT_CFG_DICT) - set(OPTIONS)
+
+
+def run_command(options: dict, passed: dict) -> int:
+    return benchmark(*finish(options, passed))
+
+
+COMMAND = Command(
+    ("bench-accuracy",),
+    "Train, validate and time models on your data: which model to pick (accuracy against CPU latency).",
+    run_command,
+    OPTIONS,
+    required=("data",),
+    passes="any `yolo train` argument, on top of the recipe "
+    + " ".join(f"{key}={value}" for key, value in RECIPE.items())
+    + " nbs=<batch> (one optimizer step per batch)",
+    accepts=train_arguments,
+    examples=(
+        "bench-accuracy data=your_data.yaml",
+        "bench-accuracy data=your_data.yaml models=yolo11n-lite-mobilenetv2.yaml,yolo11n.yaml seeds=0,1 epochs=60",
+    ),
+)
+
+
+def parse(argv: list[str]) -> tuple[dict, dict]:
+    """`key=value` arguments -> (our options, the recipe for yolo train); a UsageError for a wrong one."""
+    return finish(*COMMAND.parse(argv))
+
+
+def finish(options: dict, passed: dict) -> tuple[dict, dict]:
+    """Our options typed and completed, and the recipe: RECIPE with the passed `yolo train` arguments on top."""
+    from ultralytics.cfg import smart_value
+    from ultralytics.utils import LOGGER
+
+    from ultralytics_light.cli import UsageError
+
+    recipe = dict(RECIPE)
+    for key, value in passed.items():
+        if key in SET_PER_RUN:
+            LOGGER.warning(f"bench-accuracy: {key}={value} is ignored: {SET_PER_RUN[key]}.")
+        else:
+            recipe[key] = value
+    if "nbs" not in recipe and isinstance(recipe["batch"], int) and recipe["batch"] > 0:
+        # One optimizer step per batch. Ultralytics' nbs=64 accumulates four batches of 16 into one step: on a small
+        # dataset that leaves a few steps an epoch, and the models learn far slower (bench/recipes.md).
+        recipe["nbs"] = recipe["batch"]
+    options = dict(options)
+    options["models"] = str(options["models"]).split(",") if options["models"] else default_models()
+    for key in ("seeds", "spread_seeds"):
+        try:
+            options[key] = [int(seed) for seed in str(options[key]).split(",") if seed.strip()]
+        except ValueError:
+            raise UsageError(f"bench-accuracy: {key}= takes comma-separated integers, got {options[key]!r}.") from None
+    if not options["seeds"]:
+        raise UsageError("bench-accuracy: seeds= needs at least one seed.")
+    options["spread_seeds"] = [seed for seed in options["spread_seeds"] if seed not in options["seeds"]]
+    options["scratch_twin"] = smart_value(str(options["scratch_twin"])) is True
+    options["project"] = Path(options["project"]).resolve()
+    options["out"] = Path(options["out"]).resolve() if options["out"] else options["project"]
+    for key in ("ort_threads", "train_threads", "runs", "warmup"):
+        if options[key] is None or options[key] == "":
+            continue
+        try:
+            options[key] = int(options[key])
+        except ValueError:
+            raise UsageError(f"bench-accuracy: {key}= takes an integer, got {options[key]!r}.") from None
+    options["train_threads"] = options["train_threads"] or os.cpu_count()
+    return options, recipe
+
+
+def benchmark(options: dict, recipe: dict) -> int:
+    """Train, validate and time every model; write the reports."""
+    import torch
+
+    from ultralytics_light.timing import machine
+
+    data = str(options["data"])
+    project, out = options["project"], options["out"]
+    project.mkdir(parents=True, exist_ok=True)
+    shown = " ".join(f"{k}={v}" for k, v in recipe.items())
+    seeds = ",".join(map(str, options["seeds"]))
+    print(f"recipe: {shown} seeds={seeds}")
+    print(f"data: {data}; runs in {project}")
+    runs = plan(options["models"], options["seeds"], options["scratch_twin"], project, options["spread_seeds"])
+    spread_runs = [run for run in runs if run.seed in options["spread_seeds"]]
+    for run in spread_runs:
+        print(f"{run.variant.label} runs at seed {run.seed} too: its seed-to-seed spread is the table's noise level")
+    results = []
+    for k, run in enumerate(runs, 1):
+        variant = run.variant
+        print(f"[{k}/{len(runs)}] {variant.label}, seed {run.seed}, backbone from {variant.init}", flush=True)
+        results.append(train_and_validate(run, data, recipe, options["train_threads"]))
+    torch.set_num_threads(options["ort_threads"])
+    print(f"timing {len(runs)} runs' architectures in ONNX Runtime at {recipe['imgsz']}", flush=True)
+    latency = time_models(results, recipe["imgsz"], options["ort_threads"], options["warmup"], options["runs"])
+    table = summarize(results, latency)
+    device = "GPU" if torch.cuda.is_available() else "CPU"
+    about = (
+        f"Trained on the {device} of this machine, on the train split of `{data}`, validated on its val split; "
+        f"recipe: {shown}; seed {seeds}"
+        + "".join(f", and {run.seed} too for {run.variant.label}" for run in spread_runs)
+        + " (± is half the seed-to-seed range: a difference smaller than it is noise). Latency: ONNX Runtime on "
+        f"{machine(options['ort_threads'])}, batch 1, {recipe['imgsz']} px, median ± IQR of {options['runs']} "
+        f"interleaved runs."
+    )
+    text = markdown(table, about)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "accuracy.md").write_text("# Accuracy against latency\n\n" + text)
+    write_csv(table, out / "accuracy.csv")
+    plot(table, recipe["imgsz"], out / "accuracy.png")
+    print(text)
+    print(f"wrote {out / 'accuracy.md'}, {out / 'accuracy.csv'}, {out / 'accuracy.png'}")
+    return 0
