@@ -3,6 +3,7 @@ PYTHONPATH puts one Ultralytics release before the main environment's. Each prin
 
     python compat/checks.py stock yolo11n.yaml
     python compat/checks.py yamls
+    python compat/checks.py cli train model=yolo11n-shufflenetv2.yaml data=...
     python compat/checks.py reload path/to/best.pt path/to/bus.jpg
     python compat/checks.py onnx path/to/best.pt path/to/best.onnx
     python compat/checks.py int8 path/to/best_int8.onnx
@@ -34,8 +35,13 @@ def stock(name: str) -> None:
     report(ok=True, detail=type(model).__name__)
 
 
+def failure(error: BaseException) -> dict:
+    """What the matrix decides on: the exception's class name (its message only for the table)."""
+    return {"ok": False, "error": type(error).__name__, "detail": f"{type(error).__name__}: {error}"}
+
+
 def yamls() -> None:
-    """Every shipped YAML at scale n: 'ok', or the message it was refused with."""
+    """Every shipped YAML at scale n: {"ok": True}, or the failure it was refused with."""
     from ultralytics import YOLO
 
     from ultralytics_light.cfg import model_names
@@ -45,10 +51,23 @@ def yamls() -> None:
         scaled = name.replace("-", "n-", 1)  # yolo11-mobilenetv2.yaml -> yolo11n-mobilenetv2.yaml
         try:
             YOLO(scaled)
-            outcomes[scaled] = "ok"
+            outcomes[scaled] = {"ok": True}
         except Exception as error:
-            outcomes[scaled] = f"{type(error).__name__}: {error}"
+            outcomes[scaled] = failure(error)
     report(outcomes=outcomes)
+
+
+def cli(*args: str) -> None:
+    """`yolo ARGS` as the console script runs it (its entry point on sys.argv), a failure reported by exception type."""
+    sys.argv = ["yolo", *args]  # before Ultralytics is imported: it keeps a copy of them
+    import ultralytics.cfg
+
+    try:
+        ultralytics.cfg.entrypoint()
+    except Exception as error:
+        report(**failure(error))
+    else:
+        report(ok=True)
 
 
 def reload(best: str, image: str) -> None:
@@ -133,6 +152,6 @@ def reformat(name: str) -> None:
 
 
 if __name__ == "__main__":
-    checks = {"stock": stock, "yamls": yamls, "reload": reload, "onnx": onnx, "int8": int8, "init": init}
+    checks = {"stock": stock, "yamls": yamls, "cli": cli, "reload": reload, "onnx": onnx, "int8": int8, "init": init}
     checks["reformat"] = reformat
     checks[sys.argv[1]](*sys.argv[2:])

@@ -6,7 +6,7 @@ Every check runs in a fresh interpreter (our start-up hook included), offline, w
 on the spot:
 
 - stock: Ultralytics' own model builds (yolo11n.yaml; yolov8n.yaml on releases before YOLO11);
-- yamls: every shipped YAML builds at scale n (in range), or is refused with the version message (out of range);
+- yamls: every shipped YAML builds at scale n (in range), or is refused with UnsupportedReleaseError (out of range);
 - train, predict: `yolo train` one tiny epoch of yolo11n-shufflenetv2.yaml, `yolo predict` with its best.pt;
 - reload: best.pt loads, with our rows, and predicts (restricted loading too, where the release has it);
 - onnx: `yolo export format=onnx`, and ONNX Runtime's predictions equal PyTorch's;
@@ -50,10 +50,13 @@ IN_RANGE = (
     "8.3.253", "8.4.0", "8.4.20", "8.4.50", "8.4.66", "8.4.67", "8.4.80", "8.4.120", "8.4.125", "8.4.126", "8.4.150",
     "8.4.190",
 )  # fmt: skip
-OUT_OF_RANGE = ("8.2.103",)  # stock must still work there, and our models must give the version message
+OUT_OF_RANGE = ("8.2.103",)  # stock must still work there, and our models must refuse (UnsupportedReleaseError)
 NEWEST = "newest"  # in --releases: the newest release on the package index, resolved when the matrix runs
 DECLARED = {"older": "outside", "supported": "supported", "newer": "newer: tried"}
 TRAINED = "yolo11n-shufflenetv2.yaml"  # one detect model every supported release builds
+# Exception class names the checks report (compat/checks.py): outcomes are decided on them, never on message text
+REFUSED = "UnsupportedReleaseError"  # patches/unsupported_release.py: our models refuse this release
+NO_REG_MAX = "RegMaxUnsupportedError"  # patches/model_yaml.py: a lite model on a release before reg_max
 CHECKS = ("stock", "yamls", "train", "predict", "reload", "onnx", "int8", "scratch", "reformat")
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ultralytics-light" / "compat"
 
@@ -142,30 +145,33 @@ class Release:
         if "outcomes" not in result:
             return False, result["detail"]
         outcomes = result["outcomes"]
-        built = [name for name, outcome in outcomes.items() if outcome == "ok"]
+        errors = {name: outcome.get("error") for name, outcome in outcomes.items()}
+        built = [name for name, error in errors.items() if error is None]
         if not self.tried:
-            refused = [name for name, outcome in outcomes.items() if version_message(outcome)]
-            return len(refused) == len(outcomes), f"{len(refused)}/{len(outcomes)} refused with the version message"
-        refused_lite = [name for name, outcome in outcomes.items() if "builds every Detect head with 16 DFL" in outcome]
+            refused = [name for name, error in errors.items() if error == REFUSED]
+            return len(refused) == len(outcomes), f"{len(refused)}/{len(outcomes)} refused ({REFUSED})"
+        refused_lite = [name for name, error in errors.items() if error == NO_REG_MAX]
         failed = sorted(set(outcomes) - set(built) - set(refused_lite))
         detail = f"{len(built)}/{len(outcomes)} build"
         if refused_lite:
             detail += f" ({len(refused_lite)} lite: need 8.4's reg_max)"
         by_error = {}  # one line per distinct error (a failed patch fails every model alike)
         for name in failed:
-            by_error.setdefault(outcomes[name], []).append(name)
+            by_error.setdefault(outcomes[name]["detail"], []).append(name)
         for error, names in by_error.items():
             detail += f"; {len(names)} failed ({names[0]}{', ...' if len(names) > 1 else ''}): {error}"
         return not failed and all("-lite-" in name for name in refused_lite), detail
 
     def train(self) -> tuple[bool, str]:
-        result = self.run("yolo", "train", f"model={TRAINED}", f"data={self.work.parent / 'data' / 'data.yaml'}",
-                          "epochs=1", "imgsz=64", "batch=4", "workers=0", "device=cpu", "plots=False",
-                          f"project={self.work / 'runs'}", "name=train", "exist_ok=True")  # fmt: skip
+        args = ("train", f"model={TRAINED}", f"data={self.work.parent / 'data' / 'data.yaml'}", "epochs=1", "imgsz=64",
+                "batch=4", "workers=0", "device=cpu", "plots=False", f"project={self.work / 'runs'}", "name=train",
+                "exist_ok=True")  # fmt: skip
+        if not self.tried:  # through the console script's entry point, so that the refusal's type is reported
+            result = self.check("cli", *args)
+            refused = result.get("error") == REFUSED
+            return refused, f"refused ({REFUSED})" if refused else f"not refused: {result.get('detail', 'trained')}"
+        result = self.run("yolo", *args)
         output = result.stdout + result.stderr
-        if not self.tried:
-            refused = result.returncode != 0 and version_message(output)
-            return bool(refused), "refused with the version message" if refused else "not refused"
         if result.returncode or not self.best.is_file():
             return False, tail(result)
         if f"Ultralytics {self.release} " not in output:
@@ -255,10 +261,6 @@ class Release:
                 continue
             results[name] = getattr(self, name)()
         return results
-
-
-def version_message(text: str) -> bool:
-    return "ultralytics-light supports ultralytics" in text and "is installed, so its" in text
 
 
 def tail(result: subprocess.CompletedProcess) -> str:

@@ -31,12 +31,16 @@ def uses_our_modules(d: dict) -> bool:
     return any(isinstance(row, list) and len(row) > 2 and row[2] in FAMILIES for row in d.get("backbone") or [])
 
 
+class RegMaxUnsupportedError(ValueError):
+    """A model of ours sets reg_max (the lite heads), and the installed Ultralytics' Detect has no such argument."""
+
+
 def check_reg_max(tasks: ModuleType, d: dict, path: Path) -> None:
-    """A ValueError if a model of ours sets reg_max and this release's Detect has no such argument."""
+    """A RegMaxUnsupportedError if a model of ours sets reg_max and this release's Detect has no such argument."""
     if "reg_max" not in d or not uses_our_modules(d):
         return
     if "reg_max" not in inspect.signature(tasks.Detect.__init__).parameters:
-        raise ValueError(
+        raise RegMaxUnsupportedError(
             f"{path.name} sets reg_max: {d['reg_max']}, but the installed ultralytics "
             f"{installed_version('ultralytics')} builds every Detect head with 16 DFL bins (reg_max came in "
             f"ultralytics 8.4.0). Use a model without reg_max (the non-lite ones, e.g. yolo11n-mobilenetv2.yaml), "

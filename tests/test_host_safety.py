@@ -188,9 +188,11 @@ def test_lite_models_refuse_where_detect_has_no_reg_max(monkeypatch, tmp_path):
         def __init__(self, nc: int = 80, ch: tuple = ()):
             super().__init__(nc, ch=ch)
 
+    from ultralytics_light.patches.model_yaml import RegMaxUnsupportedError
+
     monkeypatch.setattr(tasks, "Detect", DetectWithoutRegMax)
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(ValueError) as error:
+    with pytest.raises(RegMaxUnsupportedError) as error:  # a ValueError, as a bad YAML argument is
         tasks.yaml_model_load("yolo11n-lite-shufflenetv2.yaml")
     assert str(error.value).startswith("yolo11n-lite-shufflenetv2.yaml sets reg_max: 1, but the installed ultralytics ")
     assert "builds every Detect head with 16 DFL bins (reg_max came in ultralytics 8.4.0)" in str(error.value)
