@@ -15,13 +15,16 @@ install:
 reinstall:
 	$(PIP) install --quiet --no-deps --no-build-isolation --force-reinstall .
 
+# Tests run in parallel workers (pytest-xdist), as many as the CPU has cores, up to 4: most of a test's time is one core
+# (a fresh interpreter's imports, a tiny model's epoch), and the trained checkpoints are shared between workers.
+XDIST = -n auto --maxprocesses=4 --dist worksteal
 test: reinstall
-	$(PYTHON) -m pytest
+	$(PYTHON) -m pytest $(XDIST)
 
 # The edit loop: every test but those that train, export, build dists or start fresh interpreters (marked slow, most
 # by the fixtures they use: tests/conftest.py). `make test` before you commit.
 test-fast: reinstall
-	$(PYTHON) -m pytest -m "not slow"
+	$(PYTHON) -m pytest -m "not slow" $(XDIST)
 
 # Every Ultralytics release in compat/matrix.py and the newest on the package index (resolved now), each installed
 # alone beside the main environment (which stays as it is): builds, trains, predicts, reloads and exports in fresh

@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
-from helpers import fresh_run, offline_torch_home, rectangles_dataset
 
-SHIPPED_N = (
-    "yolov5n-mobilenetv2.yaml",
-    "yolov5n-shufflenetv2.yaml",
-    "yolo11n-mobilenetv2.yaml",
-    "yolo11n-shufflenetv2.yaml",
-    "yolo11n-lite-mobilenetv2.yaml",
-    "yolo11n-lite-shufflenetv2.yaml",
-    # one detect model of each family added since, the lite one (the fastest to train and export)
-    "yolo11n-lite-mobilenetv3-large.yaml",
-    "yolo11n-lite-mobilenetv3-small.yaml",
-    "yolo11n-lite-efficientnet-b0.yaml",
-    "yolo11n-lite-regnetx-400mf.yaml",
-    "yolo11n-lite-regnety-400mf.yaml",
-    "yolo11n-lite-mnasnet.yaml",
-    "yolo11n-lite-resnet18.yaml",
-)
+# Ultralytics' settings for the tests run in this process: a folder of its own, set before Ultralytics is imported, so
+# that parallel workers never write one settings file at once and a user's settings never change a test.
+os.environ["YOLO_CONFIG_DIR"] = tempfile.mkdtemp(prefix="ultralytics-settings-")
+
+from helpers import fresh_run, offline_torch_home, rectangles_dataset  # noqa: E402
+
+from ultralytics_light.cfg import model_names  # noqa: E402
+
+# One detect model of each family, the lite one (the fastest to train and export): the end-to-end checks that depend on
+# the backbone (train, reload, fuse, export) run once per family. Every shipped YAML builds at n and s (test_models.py).
+FAMILY_MODELS = tuple(name.replace("-", "n-", 1) for name in model_names() if name.startswith("yolo11-lite-"))
 
 
 # Tests that use these train, export or start fresh interpreters: `make test-fast` (-m "not slow") leaves them out.
@@ -67,16 +63,31 @@ def bus_jpg() -> Path:
     return Path(ultralytics.__file__).parent / "assets" / "bus.jpg"
 
 
-@pytest.fixture(scope="session", params=SHIPPED_N)
-def trained(request, detect_dataset, tmp_path_factory) -> tuple[str, Path]:
-    """(model name, best.pt) of one epoch of `yolo train` with each shipped YAML at scale n, in a fresh interpreter."""
-    runs = tmp_path_factory.mktemp("runs")
-    fresh_run(
-        ["yolo", "train", f"model={request.param}", f"data={detect_dataset}", "epochs=1", "imgsz=64", "batch=4",
-         "workers=0", "device=cpu", "plots=False", f"project={runs}", "name=train"],
-        cwd=runs, settings=runs / "ultralytics_settings",
-    )  # fmt: skip
+@pytest.fixture(scope="session")
+def shared_folder(tmp_path_factory, worker_id) -> Path:
+    """A folder every pytest-xdist worker of this run sees (each worker's basetemp is a child of the run's)."""
+    base = tmp_path_factory.getbasetemp()
+    return base if worker_id == "master" else base.parent
+
+
+@pytest.fixture(scope="session", params=FAMILY_MODELS)
+def trained(request, detect_dataset, shared_folder) -> tuple[str, Path]:
+    """(model name, best.pt) of one epoch of `yolo train` of each family's model, in a fresh interpreter.
+
+    Trained once per test run: the first worker that needs a model trains it, the others wait for it and share it.
+    """
+    from filelock import FileLock
+
+    runs = shared_folder / "trained" / request.param.removesuffix(".yaml")
     best = runs / "train" / "weights" / "best.pt"
+    runs.mkdir(parents=True, exist_ok=True)
+    with FileLock(runs / "lock"):
+        if not best.is_file():
+            fresh_run(
+                ["yolo", "train", f"model={request.param}", f"data={detect_dataset}", "epochs=1", "imgsz=64",
+                 "batch=4", "workers=0", "device=cpu", "plots=False", f"project={runs}", "name=train"],
+                cwd=runs, settings=runs / "ultralytics_settings",
+            )  # fmt: skip
     assert best.is_file()
     return request.param, best
 

@@ -42,16 +42,18 @@ def test_int8_bench_times_and_validates_every_export_of_a_checkpoint(trained, de
     out = tmp_path / "int8.md"
     run_fresh(
         sys.executable, "-m", "bench.int8", "--models", str(best), "--data", str(detect_dataset),
-        "--imgsz", "64", "--runs", "2", "--warmup", "1", "--val", "--out", str(out), cwd=ROOT,
+        "--imgsz", "64", "--runs", "2", "--warmup", "1", "--val", "--out", str(out), "--formats", "onnx", "openvino",
+        cwd=ROOT,
     )  # fmt: skip
     text = out.read_text()
     rows = [line.strip("| ").split(" | ") for line in text.splitlines() if line.startswith("| train/best |")]
+    # LiteRT's exports take longest: its rows are the same code as the others' (test_litert.py tests its exports)
     assert [row[1] for row in rows] == ["onnx fp32", "onnx int8", "openvino fp32", "openvino fp32 default",
-                                        "openvino int8", "litert fp32", "litert int8"]  # fmt: skip
+                                        "openvino int8"]  # fmt: skip
     assert re.search(r"CPU bf16 \(OpenVINO's OPTIMIZATION_CAPABILITIES\): (yes|no);", text)
     for _, fmt, latency, ratio, default, map50, map50_95 in rows:
         assert float(latency.split(" ± ")[0]) > 0
-        assert fmt not in ("onnx fp32", "openvino fp32", "litert fp32") or ratio == "1.00"  # each runtime's float32
+        assert fmt not in ("onnx fp32", "openvino fp32") or ratio == "1.00"  # each runtime's float32
         assert (default != "") == fmt.startswith("openvino")  # ÷ OpenVINO's float32 at its default precision
         assert fmt != "openvino fp32 default" or default == "1.00"
         assert 0 <= float(map50_95) <= float(map50) <= 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+import pytest
 import torch
 from ultralytics.nn.tasks import yaml_model_load
 
@@ -19,6 +20,7 @@ def test_yolo_train_writes_a_checkpoint_of_our_modules(trained):
     assert checkpoint["model"].names == {0: "red", 1: "green"}
 
 
+@pytest.mark.parametrize("trained", ["yolo11n-lite-shufflenetv2.yaml"], indirect=True)  # the same for every family
 def test_yolo_predict_from_another_directory(trained, bus_jpg, run_fresh, tmp_path):
     _, best = trained
     elsewhere = tmp_path / "elsewhere"

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
+import pytest
 import torch
-from helpers import IMGSZ, assert_close_predictions, assert_same_detections, bus_input, export_varied
+from helpers import (
+    IMGSZ,
+    LITE_MODELS,
+    assert_close_predictions,
+    assert_same_detections,
+    bus_input,
+    export_varied,
+    with_varied_scores,
+)
 from ultralytics import YOLO
 
 EXPORT_ALL = (
@@ -33,40 +43,55 @@ def test_fuse_folds_every_batchnorm_and_keeps_the_output(trained, bus_jpg):
     torch.testing.assert_close(ours, expected, rtol=0, atol=1e-4)
 
 
-def test_exports_match_pytorch(trained, bus_jpg, run_fresh, tmp_path):
+def assert_onnx_gives_pytorchs_detections(onnx_file: Path, x: torch.Tensor, expected: torch.Tensor) -> None:
+    """ONNX Runtime's predictions of an export equal PyTorch's, and the graph normalizes its input (Sub, Div)."""
+    import onnx
     import onnxruntime as ort
 
-    model_name, best = trained
-    # The families added after the first two share their rows' code: ONNX (the format their bench times) suffices.
-    first_two = "mobilenetv2" in model_name or "shufflenetv2" in model_name
-    formats = ["onnx"] + ["torchscript", "openvino"] * first_two + ["ncnn"] * ("lite-shufflenet" in model_name)
-    best, x, out = export_varied(best, bus_jpg, run_fresh, tmp_path, EXPORT_ALL, *formats)
-    assert out.count("exported") == len(formats)
-
-    with torch.no_grad():
-        expected = YOLO(best).model.float().eval().fuse(verbose=False)(x)[0]
-
-    session = ort.InferenceSession(str(best.with_suffix(".onnx")), providers=["CPUExecutionProvider"])
-    assert {"Sub", "Div"} <= {
-        node.op_type for node in __import__("onnx").load(str(best.with_suffix(".onnx"))).graph.node
-    }
+    assert {"Sub", "Div"} <= {node.op_type for node in onnx.load(str(onnx_file)).graph.node}
+    session = ort.InferenceSession(str(onnx_file), providers=["CPUExecutionProvider"])
     ours = torch.from_numpy(session.run(None, {session.get_inputs()[0].name: x.numpy()})[0])
     assert_same_detections(ours, expected, score_atol=1e-3)
 
-    if first_two:
-        scripted = torch.jit.load(str(best.with_suffix(".torchscript")))
-        with torch.no_grad():
-            assert_same_detections(scripted(x), expected, score_atol=1e-4)
 
-        import openvino as ov
+def fused_predictions(checkpoint: Path, x: torch.Tensor) -> torch.Tensor:
+    with torch.no_grad():
+        return YOLO(checkpoint).model.float().eval().fuse(verbose=False)(x)[0]
 
-        # Exactness with float32 pinned: OpenVINO's CPU default is bf16 where the CPU has it (avx512_bf16, AMX).
-        xml = str(best.parent / f"{best.stem}_openvino_model" / f"{best.stem}.xml")
-        compiled = ov.Core().compile_model(xml, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
-        assert_same_detections(torch.from_numpy(compiled(x.numpy())[0]), expected, score_atol=1e-3)
-        # What users get by default, f32 or bf16 by CPU: bf16 moves boxes ~0.15 px at 64 px and scores ~6e-3 here.
-        compiled = ov.Core().compile_model(xml, "CPU")
-        assert_close_predictions(torch.from_numpy(compiled(x.numpy())[0]), expected, box_atol=1.0, score_atol=1e-2)
+
+def test_onnx_export_gives_pytorchs_detections(trained, bus_jpg, tmp_path):
+    """Every family's rows export to ONNX, the format the benches time (exported here; fresh interpreters below)."""
+    _, best = trained
+    x = bus_input(bus_jpg)
+    varied = with_varied_scores(best, tmp_path, x)
+    exported = YOLO(varied).export(format="onnx", imgsz=IMGSZ)
+    assert_onnx_gives_pytorchs_detections(Path(exported), x, fused_predictions(varied, x))
+
+
+@pytest.mark.parametrize("trained", LITE_MODELS, indirect=True)
+def test_edge_exports_from_a_fresh_interpreter_give_pytorchs_detections(trained, bus_jpg, run_fresh, tmp_path):
+    """The edge models through every format they ship in, exported by a fresh interpreter, and `yolo predict` on
+    the exports (what stays of our code in an export is the same for every family: the ONNX test covers each)."""
+    model_name, best = trained
+    formats = ["onnx", "torchscript", "openvino"] + ["ncnn"] * ("shufflenet" in model_name)
+    best, x, out = export_varied(best, bus_jpg, run_fresh, tmp_path, EXPORT_ALL, *formats)
+    assert out.count("exported") == len(formats)
+    expected = fused_predictions(best, x)
+    assert_onnx_gives_pytorchs_detections(best.with_suffix(".onnx"), x, expected)
+
+    scripted = torch.jit.load(str(best.with_suffix(".torchscript")))
+    with torch.no_grad():
+        assert_same_detections(scripted(x), expected, score_atol=1e-4)
+
+    import openvino as ov
+
+    # Exactness with float32 pinned: OpenVINO's CPU default is bf16 where the CPU has it (avx512_bf16, AMX).
+    xml = str(best.parent / f"{best.stem}_openvino_model" / f"{best.stem}.xml")
+    compiled = ov.Core().compile_model(xml, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+    assert_same_detections(torch.from_numpy(compiled(x.numpy())[0]), expected, score_atol=1e-3)
+    # What users get by default, f32 or bf16 by CPU: bf16 moves boxes ~0.15 px at 64 px and scores ~6e-3 here.
+    compiled = ov.Core().compile_model(xml, "CPU")
+    assert_close_predictions(torch.from_numpy(compiled(x.numpy())[0]), expected, box_atol=1.0, score_atol=1e-2)
 
     for exported in [best.with_suffix(".onnx")] + (
         [best.parent / f"{best.stem}_ncnn_model"] if "ncnn" in formats else []
