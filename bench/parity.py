@@ -29,7 +29,7 @@ from ultralytics_light.timing import machine
 
 IMGSZ = 160
 RECIPE = ["epochs=50", f"imgsz={IMGSZ}"]  # after bench-accuracy's: batch 16, nbs 16, no warm-up
-LITERT = {"yolo11n-lite-mobilenetv2", "yolo11n-lite-shufflenetv2"}  # the TFLite pair; LiteRT exports are slow
+LITERT = {"yolo11n-lite-mobilenetv2", "yolo11n-lite-shufflenetv2"}  # the edge pair; LiteRT exports are slow
 KEPT = 0.95  # INT8 keeps at least this share of the float32 export's mAP50
 MEANINGFUL = 0.3  # float32 mAP50 below this: too few real detections for parity to mean much
 

@@ -20,7 +20,7 @@ a day on which Ultralytics changes something of theirs does not turn CI red.
 
     python compat/matrix.py                       # every release below and the newest; writes compat/results.md
     python compat/matrix.py --releases 8.4.0      # one release
-    python bench/publish.py                       # then publish the results into the docs (make test-compat does)
+    python -m bench.publish                       # then publish the results into the docs (make test-compat does)
     python compat/matrix.py --python venv/bin/python --releases 8.4.190 --out compat/floor.md   # another environment
 """
 

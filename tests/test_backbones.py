@@ -36,7 +36,7 @@ def imagenet_normalize(x: torch.Tensor) -> torch.Tensor:
 
 
 def torchvision_taps(builder: str, model: torch.nn.Module) -> list[torch.nn.Module]:
-    """The reference cuts of the issue, written out against torchvision's model."""
+    """Where MobileNetV2 and ShuffleNetV2 are cut for P3/P4/P5, written out by hand against torchvision's model."""
     if builder == "mobilenet_v2":
         f = model.features
         return [f[:7], f[7:14], f[14:18]]

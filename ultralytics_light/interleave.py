@@ -11,7 +11,7 @@ class InterleavedInvertedResidual(InvertedResidual):
     """torchvision's ShuffleNetV2 block with `channel_shuffle(cat((a, b)), 2)` computed as `stack((a, b), 2)`
     flattened: the same channels in the same order, bit for bit. OpenVINO runs torchvision's
     reshape-transpose-reshape as a ShuffleChannels copy after the concatenation, and the stack as one concatenation;
-    how much faster that makes the lite ShuffleNetV2 is measured in bench/interleave.md.
+    how much faster that makes the lite ShuffleNetV2 is measured in experiments/interleave.md.
     """
 
     def branches(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
