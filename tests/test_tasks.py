@@ -1,4 +1,5 @@
-"""Every Ultralytics task on both backbones: segment, pose, obb and classify YAMLs train one tiny epoch and predict."""
+"""Every Ultralytics task: segment, pose, obb and classify YAMLs build on every backbone, and train one tiny epoch and
+predict."""
 
 from __future__ import annotations
 
@@ -32,9 +33,13 @@ def test_task_yaml_builds_with_the_task_head(task, backbone, scale):
         assert model.model.stride.tolist() == [8.0, 16.0, 32.0]
 
 
+# Each task trains once, on one of the backbones in turn: a task's head and loss are Ultralytics' own, and what our
+# rows give them (P3/P4/P5, or P5 alone for classify) is checked for every backbone and scale above.
+TRAINED = {"segment": "mobilenetv2", "pose": "shufflenetv2", "obb": "mobilenetv3-large", "classify": "shufflenetv2"}
+
+
 @pytest.mark.slow  # trains
-@pytest.mark.parametrize("backbone", BACKBONES)
-@pytest.mark.parametrize("task", list(TASK_YAMLS))
+@pytest.mark.parametrize("task, backbone", TRAINED.items())
 def test_task_trains_one_epoch_and_predicts(task, backbone, tmp_path, bus_jpg):
     data = rectangles_dataset(tmp_path / "data", task)
     name = TASK_YAMLS[task].format(scale="n", backbone=backbone)
