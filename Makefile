@@ -75,15 +75,16 @@ imagenet-weights: reinstall
 # and publishes them (the model table's accuracy column, the docs' Benchmarks page). Resumes where it stopped (runs in
 # build/bench-accuracy).
 bench-accuracy: imagenet-weights
-	$(PYTHON) -m bench.person_split $(COCO128) build/person
+	$(PYTHON) -m bench.coco_splits $(COCO128) build/person
 	$(PYTHON) -m ultralytics_light bench-accuracy data=build/person/data.yaml project=build/bench-accuracy out=bench
 	$(PYTHON) -m bench.publish
 
-# Not a test: the fine-tuning recipe trials behind bench-accuracy's recipe; writes bench/recipes.md and publishes it
-# (the docs' Training page). Two seeds of every trial at bench-accuracy's budget: about 1.5 hours on 2 cores; resumes where it stopped.
+# Not a test: the fine-tuning recipe trials behind bench-accuracy's recipe, on four data sets that differ in class count
+# (1, 5 and 80 classes cut from COCO128, and 12 synthetic ones); writes bench/recipes.md and publishes it (the docs'
+# Training page). Two seeds of each of 5 trials on each set at bench-accuracy's budget: 40 training runs, hours on 2
+# cores; resumes where it stopped (data and runs in build/recipes).
 bench-recipes: imagenet-weights
-	$(PYTHON) -m bench.person_split $(COCO128) build/person
-	$(PYTHON) -m bench.recipes --data build/person/data.yaml
+	$(PYTHON) -m bench.recipes --coco128 $(COCO128)
 	$(PYTHON) -m bench.publish
 
 # Not a test: every accuracy figure on real images of the docs' Deploying page (INT8, ONNX Runtime's INT8 settings

@@ -1,7 +1,7 @@
 """What more than one bench (or experiment) uses: models with random weights, exports, runners, validation, the
 bench-accuracy runs that edge.py and parity.py train, and ONNX Runtime's static INT8 quantization as Ultralytics
 calls it. A script imports another only to run it as a step (its `main` or `measure`), to build its data set
-(shapes.py, person_split.py) or to share its settings (parity.py's with ort_int8_settings.py)."""
+(shapes.py, coco_splits.py) or to share its settings (parity.py's with ort_int8_settings.py)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Every accuracy number of the docs' Deploying page, on real images: train, quantize, distill, validate.
 
-1. COCO128's person class as one class, split into 96 train / 32 held-out images (`person_split.py`).
+1. COCO128's person class as one class, split into 96 train / 32 held-out images (`coco_splits.py`).
 2. `bench-accuracy` trains the lite MobileNetV2 (from ImageNet) and the lite ShuffleNetV2 (from scratch: no ImageNet
    ShuffleNetV2 file on these machines) under its recipe, for EPOCHS epochs.
 3. `int8.py --val`: each checkpoint exported to ONNX, OpenVINO and LiteRT, float32 and INT8 (Ultralytics'
@@ -24,8 +24,8 @@ import argparse
 from pathlib import Path
 
 from bench import int8, ort_int8
+from bench.coco_splits import write_split
 from bench.common import bench_accuracy, best, validate
-from bench.person_split import write_person_split
 
 TEACHER, STUDENT = "yolo11n-lite-mobilenetv2.yaml", "yolo11n-lite-shufflenetv2.yaml"
 EPOCHS = 60  # more than bench-accuracy's 40: a stronger checkpoint to quantize (its mAP: bench/edge.md)
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     args.common = [*MEASURED_RECIPE, *args.common]  # a KEY=VALUE given later overrides it
     work = args.work.resolve()
-    data = write_person_split(args.coco128.resolve(), work / "person")
+    data = write_split(args.coco128.resolve(), work / "person")
     from ultralytics_light.accuracy import RECIPE, parse
 
     imgsz = parse([f"data={data}", *args.common])[1].get("imgsz", RECIPE["imgsz"])

@@ -1,119 +1,145 @@
-"""Fine-tuning recipe trials: each setting against the plain recipe, one at a time, on the ImageNet-pretrained model.
+"""Which fine-tuning recipe to recommend: optimizer settings tried on data sets that differ in class count and kind.
 
-Every trial is a `bench-accuracy` run of one model (default: yolo11n-lite-mobilenetv2.yaml, no from-scratch twin) at
-the same epochs, image size and seeds, with settings changed from the plain recipe: Ultralytics' defaults
-(optimizer=auto, which picks AdamW for runs this short, nbs=64, warmup_epochs=3); the last trial is bench-accuracy's
-own recipe. Settings that are `yolo train` arguments are passed as such; the two that need code (BatchNorm statistics
-frozen, as mmdet's norm_eval, and unfreezing the backbone after K epochs) are Ultralytics callbacks, added for that
-trial only. Writes recipes.md (setting, mAP50, mAP50-95, ratio to plain, ± half the seed-to-seed range) and leaves
-every run under --project, so a rerun resumes.
+Every trial is a `bench-accuracy` run of one model (default: yolo11n-lite-mobilenetv2.yaml from ImageNet, no
+from-scratch twin) at bench-accuracy's budget (epochs, image size, batch) and two seeds, on each data set:
 
-    python -m bench.person_split ../shared/datasets/coco128 build/person
-    python -m bench.recipes --data build/person/data.yaml --out bench/recipes.md
+- person: COCO128's person class, 1 class; objects: its 5 most frequent classes after person; coco80: all 80 classes
+  (each 96 train / 32 held-out images, `coco_splits.py`);
+- shapes12: the 12-class synthetic set of `shapes.py` (crops of COCO128's photographs as backgrounds), as many images
+  as the COCO128 splits, at the training size.
+
+The trials: Ultralytics' defaults (`plain`: optimizer=auto, nbs=64, warmup_epochs=3), and with one optimizer step per
+batch and no warm-up (nbs=<batch> warmup_epochs=0) each of optimizer=auto, SGD lr0=0.01, AdamW lr0=0.001 and SGD
+with a cosine schedule. Ultralytics' optimizer=auto picks, for runs under 10,000 iterations, AdamW at
+lr0 = 0.002 · 5 / (4 + classes), so its learning rate falls as the class count grows: 0.002 for 1 class, 0.00012 for
+80. Three more trials change one setting at a time from the defaults (`--trials nbs16 warmup0 freeze`).
+
+Writes recipes.md: a table per data set (mAP50, mAP50-95, ± half the seed-to-seed range, ÷ plain), then, per trial,
+the data sets where it is the best by mAP50-95 or within the seed spread of the best (their ranges overlap). Every
+run stays under --work, so a rerun resumes where it stopped.
+
+    python -m bench.recipes --coco128 ../shared/datasets/coco128
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-from collections.abc import Callable
 from pathlib import Path
 
-from torch import nn
+from bench.coco_splits import SETS, write_split
+from bench.common import bench_accuracy
+from bench.shapes import MANY_NAMES, write_shapes_set
 
 FREEZE_ROWS = 3  # the backbone rows of our YAMLs: model.0 to model.2
-UNFREEZE_EPOCH = 10
-
-
-def norm_eval(trainer) -> None:
-    """Keep the backbone rows' BatchNorm layers in eval mode (running statistics stay ImageNet's)."""
-    for row in trainer.model.model[:FREEZE_ROWS]:
-        for module in row.modules():
-            if isinstance(module, nn.BatchNorm2d):
-                module.eval()
-
-
-def unfreeze_backbone(trainer) -> None:
-    """At epoch UNFREEZE_EPOCH, train the rows that `freeze=3` froze."""
-    if trainer.epoch == UNFREEZE_EPOCH:
-        for name, parameter in trainer.model.named_parameters():
-            if parameter.dtype.is_floating_point and ".dfl" not in name:
-                parameter.requires_grad = True
-        trainer.freeze_layer_names = [".dfl"]
-
-
-# Ultralytics' defaults, which bench-accuracy's recipe changes
-PLAIN = {"optimizer": "auto", "lr0": 0.01, "nbs": 64, "warmup_epochs": 3}
-# key: (what the table calls it, yolo train arguments on top of PLAIN, {callback event: function})
-TRIALS: dict[str, tuple[str, dict, dict[str, Callable]]] = {
-    "plain": ("plain (Ultralytics' defaults)", {}, {}),
-    "sgd": ("optimizer=SGD lr0=0.01", {"optimizer": "SGD", "lr0": 0.01}, {}),
-    "nbs16": ("nbs=16 (no gradient accumulation at batch 16)", {"nbs": 16}, {}),
-    "warmup0": ("warmup_epochs=0 (no learning-rate warm-up)", {"warmup_epochs": 0}, {}),
-    "shipped": ("nbs=16 warmup_epochs=0 (bench-accuracy's recipe)", {"nbs": 16, "warmup_epochs": 0}, {}),
-    "freeze": (f"freeze={FREEZE_ROWS} (backbone frozen throughout)", {"freeze": FREEZE_ROWS}, {}),
-    "unfreeze": (
-        f"freeze={FREEZE_ROWS}, unfrozen at epoch {UNFREEZE_EPOCH}",
-        {"freeze": FREEZE_ROWS},
-        {"on_train_epoch_start": unfreeze_backbone},
+BATCH = 16  # bench-accuracy's
+PLAIN = {"optimizer": "auto", "lr0": 0.01, "nbs": 64, "warmup_epochs": 3}  # Ultralytics' defaults
+STEP = {"nbs": BATCH, "warmup_epochs": 0}  # one optimizer step per batch, no warm-up
+# key: (what the table calls it, yolo train arguments on top of PLAIN)
+TRIALS: dict[str, tuple[str, dict]] = {
+    "plain": ("plain (Ultralytics' defaults: optimizer=auto nbs=64 warmup_epochs=3)", {}),
+    "auto": (f"optimizer=auto nbs={BATCH} warmup_epochs=0", STEP),
+    "sgd": (f"optimizer=SGD lr0=0.01 nbs={BATCH} warmup_epochs=0", {**STEP, "optimizer": "SGD", "lr0": 0.01}),
+    "adamw": (f"optimizer=AdamW lr0=0.001 nbs={BATCH} warmup_epochs=0", {**STEP, "optimizer": "AdamW", "lr0": 0.001}),
+    "sgd_cos": (
+        f"optimizer=SGD lr0=0.01 cos_lr=True nbs={BATCH} warmup_epochs=0",
+        {**STEP, "optimizer": "SGD", "lr0": 0.01, "cos_lr": True},
     ),
-    "norm_eval": ("norm_eval (backbone BatchNorm statistics frozen)", {}, {"on_train_batch_start": norm_eval}),
+    "nbs16": (f"nbs={BATCH} alone", {"nbs": BATCH}),
+    "warmup0": ("warmup_epochs=0 alone", {"warmup_epochs": 0}),
+    "freeze": (f"freeze={FREEZE_ROWS} (backbone frozen throughout)", {"freeze": FREEZE_ROWS}),
 }
+DEFAULT_TRIALS = ("plain", "auto", "sgd", "adamw", "sgd_cos")
+DATA_SETS = (*SETS, "shapes12")
 
 
-def run_trial(key: str, common: list[str], project: Path) -> dict:
-    """One bench-accuracy run with `args` on top of `common`, `callbacks` added to every trainer; its CSV row."""
-    from ultralytics.utils.callbacks.base import default_callbacks
+def write_data(name: str, coco128: Path, folder: Path, imgsz: int) -> Path:
+    """The data YAML of set `name`, written under `folder` if not there yet."""
+    if name == "shapes12":
+        train = len(list((coco128 / "images" / "train2017").glob("*.jpg")))
+        return write_shapes_set(folder / name, coco128 / "images" / "train2017", train=train * 3 // 4,
+                                val=train // 4, size=imgsz, names=MANY_NAMES)  # fmt: skip
+    return write_split(coco128, folder / name, name)
 
-    from ultralytics_light.accuracy import benchmark, parse
 
-    _, args, callbacks = TRIALS[key]
-    folder = project / key
-    argv = [*common, *(f"{k}={v}" for k, v in {**PLAIN, **args}.items()), f"project={folder}"]
-    for event, callback in callbacks.items():
-        default_callbacks[event].append(callback)
-    try:
-        if benchmark(*parse(argv)) != 0:
-            raise RuntimeError(f"trial {key!r} failed")
-    finally:
-        for event, callback in callbacks.items():
-            default_callbacks[event].remove(callback)
-    with open(folder / "accuracy.csv") as f:
-        return next(csv.DictReader(f))
+def describe(data: Path) -> str:
+    """'N classes, T train / V held-out images' of a data YAML."""
+    from ultralytics.utils import YAML
+
+    d = YAML.load(data)
+    counts = {part: len(list((data.parent / "images" / part).glob("*.jpg"))) for part in ("train", "val")}
+    return f"{len(d['names'])} class{'es' * (len(d['names']) > 1)}, {counts['train']} train / {counts['val']} held-out"
+
+
+def within_spread(row: dict, best: dict) -> bool:
+    """Whether a row's mAP50-95 range over its seeds overlaps the best row's."""
+    low = float(best["map50_95"]) - float(best["map50_95_spread"]) / 2
+    return float(row["map50_95"]) + float(row["map50_95_spread"]) / 2 >= low
+
+
+def table(rows: dict[str, dict]) -> list[str]:
+    """One data set's trials: mAP50 and mAP50-95 with their seed spread, ÷ plain, the best marked."""
+    plain = rows.get("plain")
+    best = max(rows.values(), key=lambda row: float(row["map50_95"]))
+    lines = ["| trial | mAP50 | mAP50-95 | mAP50-95 ÷ plain | best or within spread |", "|---|---|---|---|---|"]
+    for key, row in rows.items():
+        cells = [f"{float(row[m]):.3f} ± {float(row[f'{m}_spread']) / 2:.3f}" for m in ("map50", "map50_95")]
+        ratio = f"{float(row['map50_95']) / float(plain['map50_95']):.2f}" if plain and float(plain["map50_95"]) else ""
+        mark = "best" if row is best else ("yes" if within_spread(row, best) else "")
+        lines.append(f"| {TRIALS[key][0]} | {cells[0]} | {cells[1]} | {ratio} | {mark} |")
+    return lines
+
+
+def verdict(results: dict[str, dict[str, dict]]) -> list[str]:
+    """Per trial, the data sets where it is the best by mAP50-95 or within the seed spread of the best."""
+    lines = ["| trial | best or within the seed spread of the best on |", "|---|---|"]
+    for key in dict.fromkeys(k for rows in results.values() for k in rows):
+        good = []
+        for name, rows in results.items():
+            best = max(rows.values(), key=lambda row: float(row["map50_95"]))
+            if key in rows and within_spread(rows[key], best):
+                good.append(name)
+        lines.append(f"| {TRIALS[key][0]} | {', '.join(good) or 'none'} ({len(good)}/{len(results)}) |")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> None:
     from ultralytics_light.accuracy import parse
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", required=True)
+    parser.add_argument("--coco128", type=Path, required=True)
     parser.add_argument("--model", default="yolo11n-lite-mobilenetv2.yaml")
-    parser.add_argument("--trials", nargs="+", choices=list(TRIALS), default=list(TRIALS))
-    parser.add_argument("--project", type=Path, default=Path("build/recipes"))
+    parser.add_argument("--sets", nargs="+", choices=DATA_SETS, default=list(DATA_SETS))
+    parser.add_argument("--trials", nargs="+", choices=list(TRIALS), default=list(DEFAULT_TRIALS))
+    parser.add_argument("--work", type=Path, default=Path("build/recipes"), help="data sets and runs (resumable)")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "recipes.md")
     parser.add_argument("common", nargs="*", help="KEY=VALUE for every trial (bench-accuracy's; default seeds=0,1)")
     args = parser.parse_args(argv)
-    common = [f"data={args.data}", f"models={args.model}", "scratch_twin=False", "seeds=0,1", "runs=2", "warmup=0"]
-    common += args.common
-    rows = {key: run_trial(key, common, args.project.resolve()) for key in args.trials}
-    plain = rows.get("plain")
-    options, recipe = parse(common)
-    recipe = " ".join(f"{k}={v}" for k, v in recipe.items() if k not in PLAIN)
+    work = args.work.resolve()
+    common = ["seeds=0,1", "runs=2", "warmup=0", *args.common]
+    options, recipe = parse(["data=unused.yaml", *common])
+    results, described = {}, {}
+    for name in args.sets:
+        data = write_data(name, args.coco128.resolve(), work / "data", recipe["imgsz"])
+        described[name] = describe(data)
+        results[name] = {}
+        for key in args.trials:
+            trial = {**PLAIN, **TRIALS[key][1]}
+            print(f"== {name}: {TRIALS[key][0]}", flush=True)
+            (row,) = bench_accuracy(work / "runs" / name / key, data, [args.model], common, **trial)
+            results[name][key] = row
+    budget = " ".join(f"{k}={v}" for k, v in recipe.items() if k not in {**PLAIN, **STEP})
     seeds = ",".join(map(str, options["seeds"]))
-    plain_args = " ".join(f"{k}={v}" for k, v in PLAIN.items())
     lines = [
-        f"Recipe trials on `{args.model}`, data `{args.data}`, seeds {seeds}, mAP on the val split after the last "
-        f"epoch. Every trial: {recipe}, then Ultralytics' defaults ({plain_args}) with the setting changed. ± is half "
-        "the seed-to-seed range.",
+        "# Fine-tuning recipe trials",
         "",
-        "| setting | mAP50 | mAP50-95 | mAP50 ÷ plain |",
-        "|---|---|---|---|",
+        f"`{args.model}` from ImageNet, trained at bench-accuracy's budget ({budget}), seeds {seeds}, on each data "
+        "set's train split; mAP on its held-out split after the last epoch. ± is half the seed-to-seed range; "
+        "within spread: its mAP50-95 range over the seeds overlaps the best trial's.",
     ]
-    for key, row in rows.items():
-        ratio = f"{float(row['map50']) / float(plain['map50']):.2f}" if plain and float(plain["map50"]) else ""
-        cells = [f"{float(row[m]):.3f} ± {float(row[f'{m}_spread']) / 2:.3f}" for m in ("map50", "map50_95")]
-        lines.append(f"| {TRIALS[key][0]} | {cells[0]} | {cells[1]} | {ratio} |")
-    args.out.write_text("# Fine-tuning recipe trials\n\n" + "\n".join(lines) + "\n")
+    for name, rows in results.items():
+        lines += ["", f"## {name} ({described[name]} images)", "", *table(rows)]
+    lines += ["", "## Across the data sets", "", *verdict(results)]
+    args.out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

@@ -1,8 +1,9 @@
 """A synthetic detection set that models trained from scratch can learn on a CPU, but not trivially.
 
-Three classes (ellipse, rectangle, triangle) of random colour, size (from 1/12 to 1/2 of the image side), aspect and
-rotation, with noise texture, pasted onto crops of real photographs (COCO128's images) or, without photographs, onto
-random-colour noise. Objects may overlap each other by up to half of their box; unlabelled distractors (lines, rings,
+Three classes (ellipse, rectangle, triangle), or twelve (MANY_NAMES: polygons, stars, a cross, an arrow …), of random
+colour, size (from 1/12 to 1/2 of the image side), aspect and rotation, with noise texture, pasted onto crops of real
+photographs (COCO128's images) or, without photographs, onto random-colour noise. Each polygon touches all four sides of
+its labelled box. Objects may overlap each other by up to half of their box; unlabelled distractors (lines, rings,
 crosses) share their colours. A fixed seed makes the same set on every machine.
 
     python -m bench.shapes /tmp/shapes --backgrounds ../shared/datasets/coco128/images/train2017
@@ -17,7 +18,35 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-NAMES = ("ellipse", "rectangle", "triangle")
+
+def _regular(n: int, inner: float = 1.0) -> tuple[tuple[float, float], ...]:
+    """A regular n-gon, or an n-pointed star whose inner corners sit at radius `inner`, around (0, 0)."""
+    points = n * (1 + (inner != 1.0))
+    radii = [1.0 if k % 2 == 0 or inner == 1.0 else inner for k in range(points)]
+    return tuple((r * math.sin(2 * math.pi * k / points), -r * math.cos(2 * math.pi * k / points))
+                 for k, r in enumerate(radii))  # fmt: skip
+
+
+PLUS = (
+    (-0.3, -1), (0.3, -1), (0.3, -0.3), (1, -0.3), (1, 0.3), (0.3, 0.3),
+    (0.3, 1), (-0.3, 1), (-0.3, 0.3), (-1, 0.3), (-1, -0.3), (-0.3, -0.3),
+)  # fmt: skip
+# Every class but the ellipse is a polygon: its corners, in any unit (each is rotated, then stretched to fill its box).
+OUTLINES = {
+    "rectangle": ((-1, -1), (1, -1), (1, 1), (-1, 1)),
+    "triangle": ((0, -1), (1, 1), (-1, 1)),
+    "pentagon": _regular(5),
+    "hexagon": _regular(6),
+    "star": _regular(5, inner=0.45),
+    "four-point star": _regular(4, inner=0.4),
+    "cross": PLUS,
+    "L": ((-1, -1), (-0.2, -1), (-0.2, 0.4), (1, 0.4), (1, 1), (-1, 1)),
+    "arrow": ((-1, -0.3), (0.2, -0.3), (0.2, -0.8), (1, 0), (0.2, 0.8), (0.2, 0.3), (-1, 0.3)),
+    "half disc": tuple((math.cos(math.pi * k / 12), -math.sin(math.pi * k / 12)) for k in range(13)),
+    "trapezoid": ((-0.5, -1), (0.5, -1), (1, 1), (-1, 1)),
+}
+NAMES = ("ellipse", "rectangle", "triangle")  # the default set, which bench-parity's models learn from scratch
+MANY_NAMES = ("ellipse", *OUTLINES)  # 12 classes: bench-recipes' many-class synthetic set
 
 
 def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
@@ -36,17 +65,21 @@ def _background(rng: np.random.Generator, photos: list[Path], size: int) -> Imag
     return photo.crop((x, y, x + side, y + side)).resize((size, size), Image.BILINEAR)
 
 
-def _polygon(kind: int, box: tuple[float, ...], angle: float) -> list[tuple[float, float]]:
-    """Outline of a rectangle or triangle rotated by `angle` inside `box` (shrunk to fit)."""
-    cx, cy, w, h = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2, box[2] - box[0], box[3] - box[1]
-    corners = [(-1, -1), (1, -1), (1, 1), (-1, 1)] if kind == 1 else [(0, -1), (1, 1), (-1, 1)]
+def _polygon(name: str, box: tuple[float, ...], angle: float) -> list[tuple[float, float]]:
+    """Outline of shape `name` rotated by `angle` and stretched to fill `box` (it touches all four sides)."""
     cos, sin = math.cos(angle), math.sin(angle)
-    turned = [(u * cos - v * sin, u * sin + v * cos) for u, v in corners]
-    su, sv = max(abs(u) for u, _ in turned), max(abs(v) for _, v in turned)
-    return [(cx + u / su * w / 2, cy + v / sv * h / 2) for u, v in turned]
+    turned = [(u * cos - v * sin, u * sin + v * cos) for u, v in OUTLINES[name]]
+    us, vs = [u for u, _ in turned], [v for _, v in turned]
+    return [
+        (box[0] + (u - min(us)) / (max(us) - min(us)) * (box[2] - box[0]),
+         box[1] + (v - min(vs)) / (max(vs) - min(vs)) * (box[3] - box[1]))
+        for u, v in turned
+    ]  # fmt: skip
 
 
-def _image(rng: np.random.Generator, photos: list[Path], size: int) -> tuple[Image.Image, list[str]]:
+def _image(
+    rng: np.random.Generator, photos: list[Path], size: int, names: tuple[str, ...]
+) -> tuple[Image.Image, list[str]]:
     image = _background(rng, photos, size)
     draw = ImageDraw.Draw(image)
     for _ in range(rng.integers(0, 4)):  # distractors: not labelled
@@ -71,12 +104,12 @@ def _image(rng: np.random.Generator, photos: list[Path], size: int) -> tuple[Ima
         box = (x0, y0, x0 + w, y0 + h)
         if any(_iou(box, other) > 0.5 for other in boxes):
             continue
-        kind = int(rng.integers(len(NAMES)))
+        kind = int(rng.integers(len(names)))
         mask = Image.new("L", (size, size))
-        if kind == 0:
+        if names[kind] == "ellipse":
             ImageDraw.Draw(mask).ellipse(box, fill=255)
         else:
-            ImageDraw.Draw(mask).polygon(_polygon(kind, box, rng.uniform(0, math.pi)), fill=255)
+            ImageDraw.Draw(mask).polygon(_polygon(names[kind], box, rng.uniform(0, math.pi)), fill=255)
         texture = rng.normal(rng.integers(0, 256, 3), rng.uniform(5, 40), (size, size, 3)).clip(0, 255)
         image.paste(Image.fromarray(texture.astype(np.uint8)), mask=mask)
         boxes.append(box)
@@ -86,8 +119,9 @@ def _image(rng: np.random.Generator, photos: list[Path], size: int) -> tuple[Ima
 
 
 def write_shapes_set(out: Path, backgrounds: Path | None = None, train: int = 600, val: int = 150,
-                     size: int = 160, seed: int = 0) -> Path:  # fmt: skip
-    """Write `train` + `val` images of `size` px under `out` and return its data YAML (nothing rewritten if there)."""
+                     size: int = 160, seed: int = 0, names: tuple[str, ...] = NAMES) -> Path:  # fmt: skip
+    """Write `train` + `val` images of `size` px with classes `names` (NAMES or MANY_NAMES) under `out` and return its
+    data YAML (nothing rewritten if there)."""
     data = out / "data.yaml"
     if data.is_file():
         return data
@@ -99,11 +133,11 @@ def write_shapes_set(out: Path, backgrounds: Path | None = None, train: int = 60
         (out / "images" / part).mkdir(parents=True, exist_ok=True)
         (out / "labels" / part).mkdir(parents=True, exist_ok=True)
         for i in range(count):
-            image, labels = _image(rng, photos, size)
+            image, labels = _image(rng, photos, size, names)
             image.save(out / "images" / part / f"{i:05d}.jpg", quality=95)
             (out / "labels" / part / f"{i:05d}.txt").write_text("".join(f"{row}\n" for row in labels))
-    names = "".join(f"  {i}: {name}\n" for i, name in enumerate(NAMES))
-    data.write_text(f"path: {out.resolve()}\ntrain: images/train\nval: images/val\nnames:\n{names}")
+    listed = "".join(f"  {i}: {name}\n" for i, name in enumerate(names))
+    data.write_text(f"path: {out.resolve()}\ntrain: images/train\nval: images/val\nnames:\n{listed}")
     return data
 
 
@@ -111,5 +145,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", type=Path)
     parser.add_argument("--backgrounds", type=Path, help="a folder of .jpg photographs (default: noise backgrounds)")
+    parser.add_argument("--many", action="store_true", help=f"the {len(MANY_NAMES)}-class set")
     args = parser.parse_args()
-    print(write_shapes_set(args.out, args.backgrounds))
+    print(write_shapes_set(args.out, args.backgrounds, names=MANY_NAMES if args.many else NAMES))

@@ -80,3 +80,76 @@ def test_shapes_set_is_a_fixed_valid_detection_set(tmp_path):
         assert twin.read_text() == path.read_text()
         image = path.parent.parent.parent / "images" / path.parent.name / f"{path.stem}.jpg"
         assert image.read_bytes() == (again.parent / image.relative_to(first.parent)).read_bytes()
+
+
+@pytest.mark.parametrize("name", ["rectangle", "triangle", "star", "L", "arrow", "half disc"])
+def test_every_polygon_fills_its_labelled_box(name):
+    from bench.shapes import _polygon
+
+    box = (10.0, 20.0, 50.0, 35.0)
+    for angle in (0.0, 0.4, 1.3, 2.9):
+        corners = _polygon(name, box, angle)
+        xs, ys = [x for x, _ in corners], [y for _, y in corners]
+        assert (min(xs), min(ys), max(xs), max(ys)) == pytest.approx(box)
+
+
+def test_many_class_shapes_set_uses_every_class(tmp_path):
+    from ultralytics.data.utils import check_det_dataset
+    from ultralytics.utils import ASSETS
+
+    from bench.shapes import MANY_NAMES
+
+    data = write_shapes_set(tmp_path / "many", ASSETS, train=24, val=4, size=64, names=MANY_NAMES)
+    assert list(check_det_dataset(str(data))["names"].values()) == list(MANY_NAMES) and len(MANY_NAMES) >= 10
+    classes = {int(row.split()[0]) for path in (tmp_path / "many" / "labels").rglob("*.txt")
+               for row in path.read_text().splitlines()}  # fmt: skip
+    assert classes == set(range(len(MANY_NAMES)))
+
+
+def fake_coco128(root: Path) -> Path:
+    """COCO128's layout: 8 images, labels with a person (0), a car (2), a cup (41) and a kite (33)."""
+    from PIL import Image
+
+    (root / "images" / "train2017").mkdir(parents=True)
+    (root / "labels" / "train2017").mkdir(parents=True)
+    rows = ["0 0.5 0.5 0.2 0.2", "2 0.3 0.3 0.1 0.1", "41 0.6 0.6 0.1 0.1", "33 0.7 0.2 0.1 0.1"]
+    for i in range(8):
+        Image.new("RGB", (32, 32)).save(root / "images" / "train2017" / f"{i:012d}.jpg")
+        if i != 5:  # an image without labels stays, as a background
+            (root / "labels" / "train2017" / f"{i:012d}.txt").write_text("\n".join(rows[: 1 + i % 4]) + "\n")
+    return root
+
+
+def test_coco_splits_keep_their_classes_renumbered_and_hold_out_every_fourth_image(tmp_path):
+    from bench.coco_splits import write_split
+
+    coco128 = fake_coco128(tmp_path / "coco128")
+    person = write_split(coco128, tmp_path / "person", "person")
+    assert (tmp_path / "person" / "data.yaml").read_text().endswith("names:\n  0: person\n")
+    val = sorted(p.name for p in (tmp_path / "person" / "images" / "val").iterdir())
+    assert val == ["000000000003.jpg", "000000000007.jpg"] and person.is_file()
+    assert len(list((tmp_path / "person" / "images" / "train").iterdir())) == 6  # backgrounds stay
+    objects = write_split(coco128, tmp_path / "objects", "objects")
+    assert "names:\n  0: car\n  1: cup\n  2: chair\n  3: book\n  4: bowl\n" in objects.read_text()
+    label = (tmp_path / "objects" / "labels" / "train" / "000000000002.txt").read_text()
+    assert label == "0 0.3 0.3 0.1 0.1\n1 0.6 0.6 0.1 0.1\n"  # car -> 0, cup -> 1; person and kite dropped
+    coco80 = write_split(coco128, tmp_path / "coco80", "coco80")
+    assert "  79: toothbrush\n" in coco80.read_text()
+    assert (tmp_path / "coco80" / "labels" / "val" / "000000000003.txt").read_text().count("\n") == 4
+
+
+def test_recipe_verdict_counts_trials_within_the_seed_spread_of_the_best():
+    from bench.recipes import table, verdict
+
+    def row(map50_95: float, spread: float) -> dict:
+        return {"map50": 2 * map50_95, "map50_spread": 0, "map50_95": map50_95, "map50_95_spread": spread}
+
+    one = {"plain": row(0.10, 0.02), "auto": row(0.20, 0.02), "sgd": row(0.18, 0.04)}
+    other = {"plain": row(0.10, 0.00), "auto": row(0.05, 0.00), "sgd": row(0.30, 0.02)}
+    lines = table(one)
+    assert lines[2].startswith("| plain") and lines[2].endswith("| 1.00 |  |")
+    assert lines[3].endswith("| 2.00 | best |") and lines[4].endswith("| 1.80 | yes |")  # 0.18 + 0.02 >= 0.20 - 0.01
+    summary = "\n".join(verdict({"one": one, "other": other}))
+    assert "| optimizer=SGD lr0=0.01 nbs=16 warmup_epochs=0 | one, other (2/2) |" in summary
+    assert "| optimizer=auto nbs=16 warmup_epochs=0 | one (1/2) |" in summary
+    assert "(Ultralytics' defaults: optimizer=auto nbs=64 warmup_epochs=3) | none (0/2) |" in summary
