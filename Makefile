@@ -8,7 +8,7 @@ IMAGENET ?= ../shared/weights
 
 # Everything the tests and the docs need, with torch/torchvision/ultralytics pinned to the tested releases.
 install:
-	$(PIP) install --constraint requirements-pinned.txt ".[test,export,qat,litert,docs]"
+	$(PIP) install --constraint requirements-pinned.txt ".[test,export,qat,litert,docs,timm]"
 
 # Our own package only, from this checkout: a regular (non-editable) install, because editable installs do not
 # carry the ultralytics_light.pth start-up hook. Cheap, so `make test` always tests the code in front of it.

@@ -1,7 +1,8 @@
 """Ultralytics' restricted loading (`ULTRALYTICS_SAFE_LOAD=1`, `weights_only=True`) accepts our checkpoints.
 
 Its allow-list admits only classes from torch.nn and Ultralytics; a checkpoint of ours also pickles our backbone
-rows and the torchvision blocks inside them. We add exactly those classes to the list it builds, nothing else.
+rows and the torchvision (or timm) blocks inside them. We add exactly those classes to the list it builds, nothing
+else.
 """
 
 from __future__ import annotations
@@ -9,6 +10,27 @@ from __future__ import annotations
 from types import ModuleType
 
 from ultralytics_light.patches import Patcher
+
+
+def timm_classes() -> set[type]:
+    """The module classes timm defines its models and layers with (timm.models.*, timm.layers.*), if timm is
+    installed: what a TimmBackbone row pickles. Nothing without timm."""
+    import inspect
+    import sys
+
+    from torch import nn
+
+    try:
+        import timm  # noqa: F401  (importing timm imports every model module)
+    except ImportError:
+        return set()
+    return {
+        c
+        for name, module in list(sys.modules.items())
+        if name.startswith(("timm.models.", "timm.layers.")) and module is not None
+        for _, c in inspect.getmembers(module, inspect.isclass)
+        if issubclass(c, nn.Module) and c.__module__ == name
+    }
 
 
 def our_classes() -> list[type]:
@@ -36,6 +58,7 @@ def our_classes() -> list[type]:
         for _, c in inspect.getmembers(import_module(name), inspect.isclass)
         if issubclass(c, nn.Module) and c.__module__ == name
     }
+    blocks |= timm_classes()
     rows = [family_class(family) for family in FAMILIES.values()]
     blocks = sorted(blocks, key=lambda c: f"{c.__module__}.{c.__qualname__}")
     return [*rows, ImageNetNormalize, InterleavedInvertedResidual, *blocks]

@@ -52,8 +52,9 @@ def test_checkpoints_pickle_our_classes_under_stable_paths(trained):
 
 
 def test_restricted_loading_admits_exactly_our_classes(trained):
-    """Ours, and the module classes of the torchvision modules that define its classifiers (and torchvision.ops'
-    blocks): every class a checkpoint of ours pickles, and nothing from anywhere else."""
+    """Ours, the module classes of the torchvision modules that define its classifiers (and torchvision.ops' blocks),
+    and timm's model and layer classes (timm installed): every class a checkpoint of ours pickles, and nothing from
+    anywhere else."""
     from ultralytics.nn.tasks import _SafeLoad
 
     stock = _SafeLoad._build.__func__.__wrapped__(_SafeLoad)
@@ -61,8 +62,9 @@ def test_restricted_loading_admits_exactly_our_classes(trained):
     assert set(stock) <= set(ours)
     added = set(ours) - set(stock)
     assert PICKLED_PATHS <= added
-    assert {name.split(".")[0] for name in added} == {"ultralytics_light", "torchvision"}
-    assert all(name.startswith(("torchvision.models.", "torchvision.ops.", "ultralytics_light.")) for name in added)
+    assert {name.split(".")[0] for name in added} == {"ultralytics_light", "torchvision", "timm"}
+    roots = ("torchvision.models.", "torchvision.ops.", "timm.models.", "timm.layers.", "ultralytics_light.")
+    assert all(name.startswith(roots) for name in added)
     _, best = trained
     pickled = set(torch.serialization.get_unsafe_globals_in_checkpoint(str(best)))
     assert {name for name in pickled if name.startswith(("torchvision", "ultralytics_light"))} <= added

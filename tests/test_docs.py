@@ -147,6 +147,6 @@ def test_the_readme_names_commands_that_exist():
 def test_make_docs_and_ci_build_the_site():
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(r"^docs:\n\t.*mkdocs build --strict", makefile, re.M)
-    assert '".[test,export,qat,litert,docs]"' in makefile
+    assert '".[test,export,qat,litert,docs,timm]"' in makefile
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert ci.index("make install") < ci.index("make docs") < ci.index("make test")

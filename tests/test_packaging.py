@@ -41,7 +41,7 @@ def metadata(dists) -> dict[str, list[str]]:
 def test_requirements_are_floors_that_admit_the_next_ultralytics_release(metadata):
     base = sorted(r for r in metadata["Requires-Dist"] if "extra ==" not in r)
     assert base == sorted([f"ultralytics<{NEXT_MAJOR},>={patches.OLDEST_VERIFIED}", "torch>=2.0", "torchvision>=0.15"])
-    assert set(metadata["Provides-Extra"]) == {"docs", "export", "litert", "qat", "test"}
+    assert set(metadata["Provides-Extra"]) == {"docs", "export", "litert", "qat", "test", "timm"}
 
 
 def test_classifiers_state_what_is_tested(metadata):

@@ -1,5 +1,5 @@
 """ultralytics-light: torchvision ImageNet backbones (MobileNetV2, ShuffleNetV2, MobileNetV3, EfficientNet, RegNet,
-MNASNet, ResNet, or any classifier by builder name) for stock Ultralytics YOLO.
+MNASNet, ResNet, or any classifier by builder name), and any timm classifier, for stock Ultralytics YOLO.
 
 Importing this package is cheap (no torch): it only arranges for our patches to be applied when Ultralytics' task
 parser is imported. `ultralytics_light.pth` imports it at interpreter start-up, so nobody has to.
@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 # that start-up, which imports this module in every Python process, does not import the registry.
 FAMILY_NAMES = (
     "MobileNetV2", "ShuffleNetV2", "MobileNetV3", "EfficientNet", "RegNet", "MNASNet", "ResNet", "TorchvisionBackbone",
+    "TimmBackbone",
 )  # fmt: skip
 __all__ = (*FAMILY_NAMES, "__version__", "pretrained")
 

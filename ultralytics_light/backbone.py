@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import ClassVar
 
+import torch.fx
 from torch import nn
 
 from ultralytics_light.backbone_init import pretrained_enabled
@@ -108,6 +109,14 @@ def cut(model: nn.Module, builder: str, owner: str) -> dict[str, OrderedDict[str
     return model_stages
 
 
+class FoldingTracer(torch.fx.Tracer):
+    """torch.fx's tracer, keeping the norms `foldable` admits as calls of their module (it traces into classes from
+    outside torch.nn, such as timm's BatchNormAct2d, by default)."""
+
+    def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
+        return foldable(m) or super().is_leaf_module(m, module_qualified_name)
+
+
 def conv_norm_pairs(module: nn.Module) -> list[tuple[str, str]]:
     """(convolution, BatchNorm) child names of `module` where the BatchNorm takes the convolution's output, and only
     it does: consecutive children of a plain Sequential (`Conv2dNormActivation`), or read off the dataflow of another
@@ -117,15 +126,9 @@ def conv_norm_pairs(module: nn.Module) -> list[tuple[str, str]]:
         return []
     if isinstance(module, nn.Sequential) and type(module).forward is nn.Sequential.forward:
         names = list(children)
-        return [
-            (a, b)
-            for a, b in zip(names, names[1:])
-            if isinstance(children[a], nn.Conv2d) and isinstance(children[b], nn.BatchNorm2d)
-        ]
+        return [(a, b) for a, b in zip(names, names[1:]) if type(children[a]) is nn.Conv2d and foldable(children[b])]
     try:
-        import torch.fx
-
-        graph = torch.fx.Tracer().trace(module)
+        graph = FoldingTracer().trace(module)
     except Exception:  # data-dependent control flow and the like: leave this module as it is
         return []
     calls = [node for node in graph.nodes if node.op == "call_module"]
@@ -133,14 +136,29 @@ def conv_norm_pairs(module: nn.Module) -> list[tuple[str, str]]:
     for node in calls:
         source = node.args[0] if node.args else None
         if (
-            isinstance(children.get(node.target), nn.BatchNorm2d)
+            foldable(children.get(node.target))
             and getattr(source, "op", None) == "call_module"
-            and isinstance(children.get(source.target), nn.Conv2d)
+            and type(children.get(source.target)) is nn.Conv2d
             and len(source.users) == 1
             and sum(call.target == source.target for call in calls) == 1
         ):
             pairs.append((source.target, node.target))
     return pairs
+
+
+def after_folding(norm: nn.BatchNorm2d) -> nn.Module:
+    """What stays of a BatchNorm once folded into its convolution: nothing, or the dropout and activation that timm's
+    BatchNormAct2d applies after normalizing."""
+    if type(norm) is nn.BatchNorm2d:
+        return nn.Identity()
+    return nn.Sequential(norm.drop, norm.act)
+
+
+def foldable(norm: nn.Module) -> bool:
+    """A plain BatchNorm2d, or timm's BatchNorm2d with its dropout and activation after it: nothing else is folded."""
+    return type(norm) is nn.BatchNorm2d or (
+        isinstance(norm, nn.BatchNorm2d) and type(norm).__name__ == "BatchNormAct2d" and hasattr(norm, "act")
+    )
 
 
 class TorchvisionStage(nn.Sequential):
@@ -182,7 +200,7 @@ class TorchvisionStage(nn.Sequential):
             )
         if c2 != info.channels:
             raise ValueError(f"{self.name(builder)} {tap}: declared {info.channels} output channels, got c2={c2}.")
-        check_weights(self.name(builder), builder, weights)
+        self.check_weights(self.name(builder), builder, weights)
         build = _build.get()
         source = build.take() if build is not None else None
         if previous is not None and self.continues(source, builder, previous, weights):
@@ -196,12 +214,11 @@ class TorchvisionStage(nn.Sequential):
                 f"ultralytics-light with your ultralytics version."
             )
         else:  # the first row, or a row built by hand outside a model: a network of its own
-            model, loaded = build_torchvision_model(builder, weights)
-            stages = cut(model, builder, type(self).__name__)
+            model, loaded = self.build_network(builder, weights)
+            stages = self.cut(model, builder)
         modules = stages.pop(tap)
         if previous is None:
-            transforms = weights_enum(builder).DEFAULT.transforms()
-            modules = OrderedDict(normalize=ImageNetNormalize(transforms.mean, transforms.std), **modules)
+            modules = OrderedDict(normalize=ImageNetNormalize(*self.normalization(builder, model)), **modules)
         super().__init__(modules)
         self.builder, self.tap, self.weights = builder, tap, loaded  # weights: the tag or file actually loaded
         self.requested = weights
@@ -267,6 +284,27 @@ class TorchvisionStage(nn.Sequential):
             build.source = source
         return info.channels
 
+    @staticmethod
+    def check_weights(owner: str, builder: str, weights: object) -> None:
+        """A ValueError naming the valid choices unless `weights` is a tag of `builder`, a file, or None."""
+        check_weights(owner, builder, weights)
+
+    @staticmethod
+    def build_network(builder: str, weights: object) -> tuple[nn.Module, str | None]:
+        """The classifier with `weights` loaded exactly, and a description of where they came from."""
+        return build_torchvision_model(builder, weights)
+
+    @classmethod
+    def cut(cls, model: nn.Module, builder: str) -> dict[str, OrderedDict[str, nn.Module]]:
+        """The stages of a built classifier, checked to compute what its own forward computes."""
+        return cut(model, builder, cls.__name__)
+
+    @staticmethod
+    def normalization(builder: str, model: nn.Module) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        """(mean, std) of the input normalization the classifier's pretrained weights expect."""
+        transforms = weights_enum(builder).DEFAULT.transforms()
+        return transforms.mean, transforms.std
+
     @classmethod
     def name(cls, builder: str) -> str:
         """How messages name this backbone, e.g. 'MobileNetV2(mobilenet_v2)'."""
@@ -307,7 +345,7 @@ class TorchvisionStage(nn.Sequential):
             for conv_name, norm_name in conv_norm_pairs(module):
                 conv, norm = getattr(module, conv_name), getattr(module, norm_name)
                 setattr(module, conv_name, fuse_conv_and_bn(conv, norm))
-                setattr(module, norm_name, nn.Identity())
+                setattr(module, norm_name, after_folding(norm))
         interleave_shuffles(self)
 
     def is_fused(self) -> bool:

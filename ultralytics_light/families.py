@@ -29,7 +29,8 @@ class Family:
         module: Where the class lives. Checkpoints pickle it by this path: never move a class once released.
         variants: Variant -> torchvision builder. With one variant the row has no variant arg.
         scales: Model scale letter -> variant, so a YAML can pass `scale` (ShuffleNetV2: n -> x0_5, ...).
-        any_builder: The variant is any torchvision classifier's builder name (TorchvisionBackbone).
+        any_builder: The variant is any classifier's name in `library` (TorchvisionBackbone, TimmBackbone).
+        library: Where the classifiers come from: 'torchvision', or 'timm' (an optional dependency).
         doc: What the family is, for its class's docstring.
     """
 
@@ -38,6 +39,7 @@ class Family:
     variants: Mapping[str, str] = field(default_factory=dict)
     scales: Mapping[str, str] = field(default_factory=dict)
     any_builder: bool = False
+    library: str = "torchvision"
     doc: str = ""
 
     @property
@@ -61,7 +63,7 @@ class Family:
         if self.any_builder:
             builder = values["builder"]
             if not isinstance(builder, str):
-                raise ValueError(f"{self.name}: builder must be a torchvision classifier's name, got {builder!r}.")
+                raise ValueError(f"{self.name}: builder must be a {self.library} classifier's name, got {builder!r}.")
         elif "variant" in values:
             builder = self.builder_for(values["variant"])
         else:
@@ -143,6 +145,15 @@ FAMILIES: dict[str, Family] = {
             any_builder=True,
             doc="Any torchvision classifier whose modules form a stride 8/16/32 pyramid of sequential stages, by "
             "builder name. YAML: `[-1, 1, TorchvisionBackbone, [regnet_y_800mf, P3, DEFAULT]]`.",
+        ),
+        Family(
+            "TimmBackbone",
+            ROWS,
+            any_builder=True,
+            library="timm",
+            doc="Any timm classifier whose features reach stride 32 with a stride-8 stage, by model name, cut where "
+            "its feature_info says (needs `pip install 'ultralytics-light[timm]'`). YAML: "
+            "`[-1, 1, TimmBackbone, [mobilenetv4_conv_small, P3, DEFAULT]]`.",
         ),
     )
 }

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from ultralytics_light.backbone import TorchvisionStage
 from ultralytics_light.families import FAMILIES
+from ultralytics_light.timm_backbone import TimmStage
+
+STAGES = {"torchvision": TorchvisionStage, "timm": TimmStage}  # each library's row base class
 
 
 def row_classes(module: str) -> dict[str, type]:
@@ -16,7 +19,7 @@ def row_classes(module: str) -> dict[str, type]:
     return {
         family.name: type(
             family.name,
-            (TorchvisionStage,),
+            (STAGES[family.library],),
             {"family": family, "__module__": module, "__qualname__": family.name, "__doc__": family.doc},
         )
         for family in FAMILIES.values()

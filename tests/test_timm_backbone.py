@@ -1,0 +1,154 @@
+"""TimmBackbone: any timm classifier as YOLO backbone rows, cut where its feature_info says, weights through timm's
+own loading. No network: weights are seeded random state dicts written in timm's format."""
+
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+timm = pytest.importorskip("timm")  # an optional extra: `pip install ultralytics-light[timm]`; `make install` has it
+
+MODEL = "mobilenetv4_conv_small"
+YAML = (Path(__file__).parents[1] / "cfg" / "models" / "yolo11-lite-resnet18.yaml").read_text()
+
+
+def timm_yaml(folder: Path, name: str = MODEL, weights: object = None) -> Path:
+    """The lite YOLO11 head on three TimmBackbone rows of `name`."""
+    path = folder / f"yolo11n-lite-timm-{name}.yaml"
+    spec = "null" if weights is None else str(weights)
+    path.write_text(YAML.replace("ResNet, [18, ", f"TimmBackbone, [{name}, ").replace(", DEFAULT]]", f", {spec}]]"))
+    return path
+
+
+def weights_file(folder: Path, name: str = MODEL, seed: int = 0) -> Path:
+    """A seeded, random state dict of timm's classifier `name`, saved as timm's hub files are (safetensors)."""
+    from safetensors.torch import save_file
+
+    torch.manual_seed(seed)
+    model = timm.create_model(name, pretrained=False)
+    for buffer in model.buffers():  # BatchNorm statistics that are not the defaults, so that loading them shows
+        if buffer.is_floating_point():
+            buffer.uniform_(0.5, 1.5)
+    path = folder / f"{name}-seed{seed}.safetensors"
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path))
+    return path
+
+
+def rows(name: str, weights: object) -> list[torch.nn.Module]:
+    from ultralytics_light.backbone import model_build
+    from ultralytics_light.rows import TimmBackbone
+
+    channels = [info.channels for info in TimmBackbone.feature_info(name)]
+    with model_build():  # as Ultralytics' parser builds them: one network, handed from row to row
+        built = []
+        for tap, c1 in zip(("P3", "P4", "P5"), [3, *channels[:2]]):
+            TimmBackbone.declared_channels(-1, 1, built, name, tap, weights)
+            built.append(TimmBackbone(c1, channels[len(built)], name, tap, weights))
+    return built
+
+
+def test_taps_equal_timms_own_features_and_channels_are_its_declaration(tmp_path):
+    file = weights_file(tmp_path)
+    ours = rows(MODEL, str(file))
+    overlay = {"file": str(file)}
+    reference = timm.create_model(MODEL, pretrained=True, pretrained_cfg_overlay=overlay, features_only=True).eval()
+    by_stride = {info["reduction"]: i for i, info in enumerate(reference.feature_info.get_dicts())}
+    assert [row.channels for row in ours] == [reference.feature_info.channels()[by_stride[s]] for s in (8, 16, 32)]
+    x = torch.rand(1, 3, 96, 128, generator=torch.Generator().manual_seed(0))
+    cfg = reference.pretrained_cfg
+    normalized = (x - torch.tensor(cfg["mean"]).view(1, 3, 1, 1)) / torch.tensor(cfg["std"]).view(1, 3, 1, 1)
+    with torch.no_grad():
+        expected = reference(normalized)
+        y, taps = x, []
+        for row in ours:
+            y = row.eval()(y)
+            taps.append(y)
+    for tap, stride in zip(taps, (8, 16, 32)):
+        torch.testing.assert_close(tap, expected[by_stride[stride]], rtol=1e-5, atol=1e-5)
+
+
+def test_weights_load_bit_for_bit_from_a_file(tmp_path):
+    from safetensors.torch import load_file
+
+    file = weights_file(tmp_path, seed=3)
+    saved = load_file(str(file))
+    ours = {
+        k: v for row in rows(MODEL, str(file)) for k, v in row.state_dict().items() if not k.startswith("normalize")
+    }
+    assert ours.keys() < saved.keys()  # all but the classifier's head
+    assert all(torch.equal(ours[k], saved[k]) for k in ours)
+    assert rows(MODEL, str(file))[0].init == f"file {file}"
+
+
+def test_fused_rows_compute_the_same(tmp_path):
+    ours = rows(MODEL, str(weights_file(tmp_path)))
+    x = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        y = x
+        for row in ours:
+            y = row.eval()(y)
+        fused = copy.deepcopy(ours)
+        for row in fused:
+            row.fuse()
+        z = x
+        for row in fused:
+            z = row(z)
+    assert all(row.is_fused() for row in fused)
+    torch.testing.assert_close(z, y, rtol=1e-4, atol=1e-4)
+
+
+def test_a_yolo_model_trains_and_reloads_restricted(tmp_path, detect_dataset):
+    from ultralytics import YOLO
+    from ultralytics.nn.tasks import torch_safe_load
+
+    model = YOLO(timm_yaml(tmp_path, weights=weights_file(tmp_path)))
+    assert [type(row).__name__ for row in model.model.model[:3]] == ["TimmBackbone"] * 3
+    model.train(data=str(detect_dataset), epochs=1, imgsz=64, batch=4, workers=0, device="cpu", plots=False,
+                val=False, project=str(tmp_path), name="timm")  # fmt: skip
+    best = tmp_path / "timm" / "weights" / "best.pt"
+    ckpt, _ = torch_safe_load(str(best), safe_only=True)  # Ultralytics' restricted loading admits timm's classes
+    assert type(ckpt["model"].model[0]).__name__ == "TimmBackbone"
+    assert YOLO(best).predict(torch.rand(1, 3, 64, 64), verbose=False)[0].boxes is not None
+
+
+def test_models_without_stride_8_to_32_features_are_refused_with_the_reason(tmp_path):
+    from ultralytics import YOLO
+
+    with pytest.raises(ValueError) as error:
+        YOLO(timm_yaml(tmp_path, "vit_tiny_patch16_224"))
+    assert "TimmBackbone: timm's vit_tiny_patch16_224 has no features at stride 8 and 32" in str(error.value)
+    with pytest.raises(ValueError) as error:
+        YOLO(timm_yaml(tmp_path, "mobilenetv4_small"))
+    assert "unknown timm model 'mobilenetv4_small'; similar names: [" in str(error.value)
+    assert "'mobilenetv4_conv_small'" in str(error.value)
+
+
+def test_without_timm_a_timm_row_says_how_to_install_it(tmp_path, monkeypatch):
+    from ultralytics import YOLO
+
+    from ultralytics_light.timm_backbone import timm_units
+
+    timm_units.cache_clear()
+    monkeypatch.setitem(sys.modules, "timm", None)  # as if not installed: `import timm` raises ImportError
+    with pytest.raises(ImportError) as error:
+        YOLO(timm_yaml(tmp_path))
+    assert (
+        str(error.value) == "TimmBackbone rows need timm, which is not installed: pip install 'ultralytics-light[timm]'"
+    )
+
+
+def test_missing_pretrained_weights_offline_stop_the_build_with_the_way_out(tmp_path, run_fresh, monkeypatch):
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "empty_hf_home"))
+    script = f"from ultralytics import YOLO; YOLO({str(timm_yaml(tmp_path, weights='DEFAULT'))!r})"
+    result = run_fresh(sys.executable, "-c", script, check=False)
+    assert result.returncode != 0
+    error = result.stderr.strip().splitlines()
+    message = "\n".join(error[next(i for i, line in enumerate(error) if "WeightsNotAvailableError" in line) :])
+    assert f"ImageNet weights of timm's {MODEL}.e2400_r224_in1k are not cached and could not be downloaded" in message
+    assert f"repository: https://huggingface.co/timm/{MODEL}.e2400_r224_in1k" in message
+    assert f"looked in:  {tmp_path / 'empty_hf_home' / 'hub'}" in message
+    assert "pretrained=False" in message
