@@ -143,6 +143,8 @@ def test_without_timm_a_timm_row_says_how_to_install_it(tmp_path, monkeypatch):
 
 def test_missing_pretrained_weights_offline_stop_the_build_with_the_way_out(tmp_path, run_fresh, monkeypatch):
     monkeypatch.setenv("HF_HOME", str(tmp_path / "empty_hf_home"))
+    # offline as huggingface_hub knows it: a refused connection would be retried with back-off for about a minute
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     script = f"from ultralytics import YOLO; YOLO({str(timm_yaml(tmp_path, weights='DEFAULT'))!r})"
     result = run_fresh(sys.executable, "-c", script, check=False)
     assert result.returncode != 0
