@@ -84,6 +84,15 @@ def test_weights_load_bit_for_bit_from_a_file(tmp_path):
     assert rows(MODEL, str(file))[0].init == f"file {file}"
 
 
+def test_a_file_of_another_model_is_refused_with_both_names(tmp_path):
+    from ultralytics_light.weights import WeightsFileError
+
+    other = weights_file(tmp_path, "lcnet_050")
+    with pytest.raises(WeightsFileError) as error:
+        rows(MODEL, str(other))
+    assert str(error.value).startswith(f"{other} is not a state dict of timm's {MODEL} (RuntimeError: ")
+
+
 def test_fused_rows_compute_the_same(tmp_path):
     ours = rows(MODEL, str(weights_file(tmp_path)))
     x = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(1))

@@ -19,7 +19,7 @@ from torch import nn
 from ultralytics_light.backbone import TorchvisionStage
 from ultralytics_light.families import TAPS
 from ultralytics_light.pyramid import STRIDES, NotAPyramidError, Unit, check_sequential, nest, trunk
-from ultralytics_light.weights import WeightsNotAvailableError, is_weights_path
+from ultralytics_light.weights import WeightsFileError, WeightsNotAvailableError, is_weights_path
 
 INSTALL = "pip install 'ultralytics-light[timm]'"
 
@@ -125,7 +125,14 @@ class TimmStage(TorchvisionStage):
         if is_weights_path(weights) or str(weights).endswith(".safetensors"):
             path = Path(weights).expanduser()
             overlay = {"file": str(path)}
-            return timm.create_model(builder, pretrained=True, pretrained_cfg_overlay=overlay), str(path)
+            try:
+                return timm.create_model(builder, pretrained=True, pretrained_cfg_overlay=overlay), str(path)
+            except Exception as error:  # torch, safetensors and timm raise many types; all mean the same to a user
+                first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+                raise WeightsFileError(
+                    f"{path} is not a state dict of timm's {builder} ({type(error).__name__}: {first}). Use the file "
+                    f"of this model's classifier, as timm saves it (.safetensors or .pth)."
+                ) from None
         tagged = pretrained_tag(builder, weights)
         try:
             return timm.create_model(tagged, pretrained=True), tagged.partition(".")[2]
