@@ -241,3 +241,29 @@ def test_an_allow_list_we_cannot_extend_leaves_restricted_loading_stock(monkeypa
 
     monkeypatch.setattr(safe_load, "with_our_classes", unknown_shape)
     assert _SafeLoad._build().keys() == _SafeLoad._build.__func__.__wrapped__(_SafeLoad).keys()
+
+
+CLI_HOOK_FAILS = """
+import importlib
+import warnings
+
+def fail(cfg):
+    raise AttributeError("simulated: this release's CLI is not what cli_pretrained expects")
+
+importlib.import_module("ultralytics_light.patches.cli_pretrained").apply = fail
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    import ultralytics.cfg
+print("WARNED", [str(w.message) for w in caught if "ultralytics-light" in str(w.message)])
+print("STOCK", not hasattr(ultralytics.cfg.entrypoint, "__wrapped__"))
+"""
+
+
+def test_a_failing_cli_hook_warns_and_leaves_the_yolo_command_stock(run_fresh):
+    out = run_fresh(sys.executable, "-c", CLI_HOOK_FAILS).stdout
+    expected = (
+        "ultralytics-light could not adapt ultralytics.cfg: AttributeError: simulated: this release's CLI is not "
+        "what cli_pretrained expects"
+    )
+    assert f"WARNED [{expected!r}]" in out
+    assert "STOCK True" in out

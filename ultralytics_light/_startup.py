@@ -20,13 +20,11 @@ WATCHED = (TARGET, CLI, "ultralytics.engine.trainer", "ultralytics.engine.export
 
 
 def _patch_cli(cfg: ModuleType) -> None:
-    """`pretrained=False` on the `yolo` command line; whatever fails, the CLI goes on as if we were not installed."""
-    try:
-        from ultralytics_light.patches import cli_pretrained
+    """`pretrained=False` on the `yolo` command line; if this fails, the CLI goes on as if we were not installed, with
+    the warning `_run_hooks` gives."""
+    from ultralytics_light.patches import cli_pretrained
 
-        cli_pretrained.apply(cfg)
-    except Exception:
-        pass
+    cli_pretrained.apply(cfg)
 
 
 def _apply_patches(tasks: ModuleType) -> None:
