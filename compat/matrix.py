@@ -12,6 +12,8 @@ on the spot:
 - onnx: `yolo export format=onnx`, and ONNX Runtime's predictions equal PyTorch's;
 - int8: where the release has ONNX Runtime INT8 (8.4.66 on), `yolo export format=onnx quantize=8` scales every
   convolution's weights per channel (our settings, patches/onnx_int8_quantize.py).
+- scratch, reformat: `pretrained=False` reads no ImageNet file; the parse_model patch survives `ast.unparse`;
+- timm: a model of TimmBackbone rows (timm's MobileNetV4-Conv-Small) builds and runs, where timm is installed.
 
 Besides the releases listed below, the newest release on the package index is resolved when the matrix runs and
 checked too. Newer than every verified release, it is tried as our users' installs try it (patches/__init__.py): its
@@ -27,6 +29,7 @@ a day on which Ultralytics changes something of theirs does not turn CI red.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import re
@@ -39,7 +42,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))  # the helpers the tests use (tests/helpers.py)
 
-from helpers import fresh_command, rectangles_dataset  # noqa: E402
+from helpers import fresh_command, rectangles_dataset, timm_yaml  # noqa: E402
 
 from ultralytics_light.patches import NEWEST_VERIFIED, OLDEST_VERIFIED  # noqa: E402
 
@@ -57,7 +60,7 @@ TRAINED = "yolo11n-shufflenetv2.yaml"  # one detect model every supported releas
 # Exception class names the checks report (compat/checks.py): outcomes are decided on them, never on message text
 REFUSED = "UnsupportedReleaseError"  # patches/unsupported_release.py: our models refuse this release
 NO_REG_MAX = "RegMaxUnsupportedError"  # patches/model_yaml.py: a lite model on a release before reg_max
-CHECKS = ("stock", "yamls", "train", "predict", "reload", "onnx", "int8", "scratch", "reformat")
+CHECKS = ("stock", "yamls", "train", "predict", "reload", "onnx", "int8", "scratch", "reformat", "timm")
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ultralytics-light" / "compat"
 
 
@@ -251,6 +254,15 @@ class Release:
         if "tensors" not in result:
             return False, result["detail"]
         return result["ok"], f"ast.unparse'd parse_model: same {result['tensors']} tensors"
+
+    def timm(self) -> tuple[bool | None, str]:
+        """A model of TimmBackbone rows (timm's MobileNetV4-Conv-Small, random weights, YOLO11 head) builds and runs."""
+        if not self.tried:
+            return None, "n/a"
+        if importlib.util.find_spec("timm") is None:
+            return None, "timm not installed"
+        result = self.check("stock", str(timm_yaml(self.work, template="yolo11-resnet18.yaml")))
+        return result["ok"], "MobileNetV4 rows build and run" if result["ok"] else result["detail"]
 
     def results(self) -> dict[str, tuple[bool | None, str]]:
         """Each check's (passed, detail); None where it does not apply or an earlier one failed."""

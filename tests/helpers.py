@@ -96,6 +96,19 @@ def rectangles_dataset(root: Path, task: str = "detect") -> Path:
     return data
 
 
+def timm_yaml(folder: Path, name: str = "mobilenetv4_conv_small", weights: object = None,
+              template: str = "yolo11-lite-resnet18.yaml") -> Path:  # fmt: skip
+    """A shipped YAML (`template`, ResNet-18 rows) with TimmBackbone rows of timm's `name` instead, written to
+    `folder` under a scale-n name."""
+    from ultralytics_light.cfg import find_model_yaml
+
+    text = find_model_yaml(template).read_text()
+    spec = "null" if weights is None else str(weights)
+    path = folder / template.replace("-", "n-", 1).replace("resnet18", f"timm-{name}")
+    path.write_text(text.replace("ResNet, [18, ", f"TimmBackbone, [{name}, ").replace(", DEFAULT]]", f", {spec}]]"))
+    return path
+
+
 def fresh_command(
     args: list[str], settings: Path, pythonpath: str = "", python: str = sys.executable
 ) -> tuple[list[str], dict[str, str]]:

@@ -9,19 +9,11 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers import timm_yaml
 
 timm = pytest.importorskip("timm")  # an optional extra: `pip install ultralytics-light[timm]`; `make install` has it
 
 MODEL = "mobilenetv4_conv_small"
-YAML = (Path(__file__).parents[1] / "cfg" / "models" / "yolo11-lite-resnet18.yaml").read_text()
-
-
-def timm_yaml(folder: Path, name: str = MODEL, weights: object = None) -> Path:
-    """The lite YOLO11 head on three TimmBackbone rows of `name`."""
-    path = folder / f"yolo11n-lite-timm-{name}.yaml"
-    spec = "null" if weights is None else str(weights)
-    path.write_text(YAML.replace("ResNet, [18, ", f"TimmBackbone, [{name}, ").replace(", DEFAULT]]", f", {spec}]]"))
-    return path
 
 
 def weights_file(folder: Path, name: str = MODEL, seed: int = 0) -> Path:
