@@ -109,6 +109,17 @@ def timm_yaml(folder: Path, name: str = "mobilenetv4_conv_small", weights: objec
     return path
 
 
+def pickled_globals(checkpoint: Path) -> set[str]:
+    """The classes and functions a checkpoint pickles (torch's own allowed ones left out), whatever this process has
+    allow-listed for weights_only loading meanwhile (Ultralytics' restricted loading adds to that list)."""
+    allowed = torch.serialization.get_safe_globals()
+    torch.serialization.clear_safe_globals()
+    try:
+        return set(torch.serialization.get_unsafe_globals_in_checkpoint(str(checkpoint)))
+    finally:
+        torch.serialization.add_safe_globals(allowed)
+
+
 def fresh_command(
     args: list[str], settings: Path, pythonpath: str = "", python: str = sys.executable
 ) -> tuple[list[str], dict[str, str]]:

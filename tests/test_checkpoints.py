@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 import pytest
-import torch
+from helpers import pickled_globals
 
 LOAD_EVERY_WAY = """
 import sys
@@ -45,7 +45,7 @@ def test_checkpoint_loads_every_stock_way(trained, safe_load, detect_dataset, ru
 
 def test_checkpoints_pickle_our_classes_under_stable_paths(trained):
     _, best = trained
-    pickled = set(torch.serialization.get_unsafe_globals_in_checkpoint(str(best)))
+    pickled = pickled_globals(best)
     ours = {name for name in pickled if name.startswith("ultralytics_light")}
     assert ours <= PICKLED_PATHS and "ultralytics_light.normalize.ImageNetNormalize" in ours
     assert len(ours) == 2  # one backbone class and the normalization
@@ -66,5 +66,5 @@ def test_restricted_loading_admits_exactly_our_classes(trained):
     roots = ("torchvision.models.", "torchvision.ops.", "timm.models.", "timm.layers.", "ultralytics_light.")
     assert all(name.startswith(roots) for name in added)
     _, best = trained
-    pickled = set(torch.serialization.get_unsafe_globals_in_checkpoint(str(best)))
+    pickled = pickled_globals(best)
     assert {name for name in pickled if name.startswith(("torchvision", "ultralytics_light"))} <= added

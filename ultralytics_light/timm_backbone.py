@@ -16,7 +16,7 @@ from pathlib import Path
 
 from torch import nn
 
-from ultralytics_light.backbone import TorchvisionStage
+from ultralytics_light.backbone import FeatureInfo, TorchvisionStage
 from ultralytics_light.families import TAPS
 from ultralytics_light.pyramid import STRIDES, NotAPyramidError, Unit, check_sequential, nest, trunk
 from ultralytics_light.weights import WeightsFileError, WeightsNotAvailableError, is_weights_path
@@ -31,12 +31,6 @@ def import_timm():
     except ImportError:
         raise ImportError(f"TimmBackbone rows need timm, which is not installed: {INSTALL}") from None
     return timm
-
-
-def split_name(name: str) -> tuple[str, str | None]:
-    """'mobilenetv4_conv_small.e2400_r224_in1k' -> ('mobilenetv4_conv_small', 'e2400_r224_in1k')."""
-    architecture, _, tag = name.partition(".")
-    return architecture, tag or None
 
 
 @lru_cache(maxsize=None)
@@ -155,7 +149,5 @@ class TimmStage(TorchvisionStage):
 
     @classmethod
     def feature_info(cls, builder: str):
-        from ultralytics_light.backbone import FeatureInfo
-
         units = timm_units(builder, cls.__name__)
         return tuple(FeatureInfo(tap, units[tap][-1].channels, units[tap][-1].stride) for tap in TAPS)
