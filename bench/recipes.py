@@ -70,6 +70,11 @@ def describe(data: Path) -> str:
     return f"{len(d['names'])} class{'es' * (len(d['names']) > 1)}, {counts['train']} train / {counts['val']} held-out"
 
 
+def best_trial(rows: dict[str, dict]) -> dict:
+    """The row of a data set's trials with the highest mAP50-95."""
+    return max(rows.values(), key=lambda row: float(row["map50_95"]))
+
+
 def within_spread(row: dict, best: dict) -> bool:
     """Whether a row's mAP50-95 range over its seeds overlaps the best row's."""
     low = float(best["map50_95"]) - float(best["map50_95_spread"]) / 2
@@ -78,8 +83,7 @@ def within_spread(row: dict, best: dict) -> bool:
 
 def table(rows: dict[str, dict]) -> list[str]:
     """One data set's trials: mAP50 and mAP50-95 with their seed spread, ÷ plain, the best marked."""
-    plain = rows.get("plain")
-    best = max(rows.values(), key=lambda row: float(row["map50_95"]))
+    plain, best = rows.get("plain"), best_trial(rows)
     lines = ["| trial | mAP50 | mAP50-95 | mAP50-95 ÷ plain | best or within spread |", "|---|---|---|---|---|"]
     for key, row in rows.items():
         cells = [f"{float(row[m]):.3f} ± {float(row[f'{m}_spread']) / 2:.3f}" for m in ("map50", "map50_95")]
@@ -92,12 +96,9 @@ def table(rows: dict[str, dict]) -> list[str]:
 def verdict(results: dict[str, dict[str, dict]]) -> list[str]:
     """Per trial, the data sets where it is the best by mAP50-95 or within the seed spread of the best."""
     lines = ["| trial | best or within the seed spread of the best on |", "|---|---|"]
+    best = {name: best_trial(rows) for name, rows in results.items()}
     for key in dict.fromkeys(k for rows in results.values() for k in rows):
-        good = []
-        for name, rows in results.items():
-            best = max(rows.values(), key=lambda row: float(row["map50_95"]))
-            if key in rows and within_spread(rows[key], best):
-                good.append(name)
+        good = [name for name, rows in results.items() if key in rows and within_spread(rows[key], best[name])]
         lines.append(f"| {TRIALS[key][0]} | {', '.join(good) or 'none'} ({len(good)}/{len(results)}) |")
     return lines
 

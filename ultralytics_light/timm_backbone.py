@@ -64,6 +64,11 @@ def timm_units(name: str, owner: str) -> dict[str, list[Unit]]:
     return {tap: units[start:end] for tap, start, end in zip(TAPS, [0, *ends[:2]], ends)}
 
 
+def is_file(weights: object) -> bool:
+    """Whether a weights spec names a file (as for torchvision rows, and timm's .safetensors) rather than a tag."""
+    return is_weights_path(weights) or str(weights).endswith(".safetensors")
+
+
 def pretrained_tag(name: str, weights: object) -> str:
     """The tagged model name a weights spec asks for: timm's default tag for 'DEFAULT', else the given tag."""
     timm = import_timm()
@@ -100,7 +105,7 @@ class TimmStage(TorchvisionStage):
     def check_weights(owner: str, builder: str, weights: object) -> None:
         if weights is None or weights == "DEFAULT":
             return
-        if is_weights_path(weights) or str(weights).endswith(".safetensors"):
+        if is_file(weights):
             if not Path(weights).expanduser().is_file():
                 raise ValueError(f"{owner}: weights file {str(weights)!r} does not exist.")
             return
@@ -116,7 +121,7 @@ class TimmStage(TorchvisionStage):
         timm = import_timm()
         if weights is None:
             return timm.create_model(builder, pretrained=False), None
-        if is_weights_path(weights) or str(weights).endswith(".safetensors"):
+        if is_file(weights):
             path = Path(weights).expanduser()
             overlay = {"file": str(path)}
             try:
