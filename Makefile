@@ -59,10 +59,12 @@ docs:
 docs-tables:
 	$(PYTHON) -m bench.publish
 
-# Not a test: times every shipped model against stock yolov5n/yolo11n/yolo26n, writes bench/results.* and publishes
-# them (the README's model table, the docs' Benchmarks page). Several minutes; keep the machine otherwise idle.
+# Not a test: times every shipped model against stock yolov5n/yolo11n/yolo26n, writes bench/results.* and the
+# backbones' speed/accuracy front (bench/front.*), and publishes them (the README's model table, the docs' Benchmarks
+# page). Several minutes; keep the machine otherwise idle.
 bench: reinstall
 	$(PYTHON) -m bench.speed
+	$(PYTHON) -m bench.front
 	$(PYTHON) -m bench.publish
 
 # The torchvision ImageNet files in $(IMAGENET), verified and cached where torchvision looks (torch.hub.get_dir()),

@@ -26,7 +26,8 @@ BENCH, COMPAT, DOCS = ROOT / "bench", ROOT / "compat", ROOT / "docs"
 
 # The benches' pictures, as the docs show them (the README shows the docs' copy: see its image link).
 PICTURES = {BENCH / "latency_vs_params.png": DOCS / "assets" / "latency_vs_params.png",
-            BENCH / "accuracy.png": DOCS / "assets" / "accuracy.png"}  # fmt: skip
+            BENCH / "accuracy.png": DOCS / "assets" / "accuracy.png",
+            BENCH / "front.png": DOCS / "assets" / "front.png"}  # fmt: skip
 
 # Where the INT8 format table's figures come from: the lite MobileNetV2, the model trained on real images.
 FORMAT_MODEL = "yolo11n-lite-mobilenetv2"
@@ -313,6 +314,7 @@ SECTIONS: dict[str, Callable[[Path], str]] = {
     "qat": embed_part(BENCH / "edge.md", "Quantization-aware training"),
     "distillation": embed_part(BENCH / "edge.md", "Distillation"),
     "speed": embed(BENCH / "results.md"),
+    "front": embed(BENCH / "front.md"),
     "accuracy": embed(BENCH / "accuracy.md"),
     "recipes": embed(BENCH / "recipes.md"),
     "parity": embed(BENCH / "parity.md"),
@@ -326,7 +328,7 @@ PAGES: dict[Path, tuple[str, ...]] = {
     ROOT / "README.md": ("models", "int8-formats"),
     DOCS / "index.md": ("models",),
     DOCS / "training.md": ("recipes",),
-    DOCS / "benchmarks.md": ("speed", "accuracy", "parity", "ort-int8-settings", "compat", "floor"),
+    DOCS / "benchmarks.md": ("speed", "front", "accuracy", "parity", "ort-int8-settings", "compat", "floor"),
     DOCS / "deploying.md": ("int8-formats", "int8-latency", "int8-real", "ort-int8-real", "qat", "distillation"),
 }
 

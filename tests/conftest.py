@@ -1,4 +1,5 @@
-"""Shared fixtures: an offline torchvision weights cache, a tiny synthetic detection dataset, stock-CLI runners."""
+"""Shared fixtures: offline weights caches (torchvision's and timm's), a tiny synthetic detection dataset, stock-CLI
+runners."""
 
 from __future__ import annotations
 
@@ -12,8 +13,12 @@ import pytest
 # Ultralytics' settings for the tests run in this process: a folder of its own, set before Ultralytics is imported, so
 # that parallel workers never write one settings file at once and a user's settings never change a test.
 os.environ["YOLO_CONFIG_DIR"] = tempfile.mkdtemp(prefix="ultralytics-settings-")
+# The Hugging Face hub cache timm's weights are read from, and no network for it: huggingface_hub reads both once, when
+# first imported, so they are set here, before anything imports it. The `offline_cache` fixture fills the cache.
+os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="hf-home-")
+os.environ["HF_HUB_OFFLINE"] = "1"
 
-from helpers import fresh_run, offline_torch_home, rectangles_dataset  # noqa: E402
+from helpers import fresh_run, offline_hf_home, offline_torch_home, rectangles_dataset  # noqa: E402
 
 from ultralytics_light.cfg import model_names  # noqa: E402
 
@@ -43,7 +48,9 @@ def torch_home(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session", autouse=True)
 def offline_cache(torch_home):
-    """Every test and fixture sees the offline cache, in this process and in the subprocesses it starts."""
+    """Every test and fixture sees the offline caches (torchvision's, and the Hugging Face hub's for timm's shipped
+    models), in this process and in the subprocesses it starts."""
+    offline_hf_home(Path(os.environ["HF_HOME"]))
     with pytest.MonkeyPatch.context() as session_patch:
         session_patch.setenv("TORCH_HOME", str(torch_home))
         yield

@@ -51,6 +51,47 @@ def offline_torch_home(home: Path, builders=SHIPPED_BUILDERS) -> Path:
     return home
 
 
+# What the shipped YAMLs of timm's families use at scales n and s.
+SHIPPED_TIMM = (
+    "mobilenetv4_conv_small", "mobilenetv4_conv_medium", "lcnet_050", "lcnet_075", "repvit_m0_9", "ghostnetv2_100",
+)  # fmt: skip
+
+
+def write_timm_file(path: Path, name: str, seed: int = 0) -> Path:
+    """Save a seeded, random state dict of timm's classifier `name` at `path`, as timm's hub files are (safetensors),
+    with BatchNorm statistics that are not the defaults, so that loading them shows."""
+    import timm
+    from safetensors.torch import save_file
+
+    torch.manual_seed(seed)
+    model = timm.create_model(name, pretrained=False)
+    for buffer in model.buffers():
+        if buffer.is_floating_point():
+            buffer.uniform_(0.5, 1.5)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path))
+    return path
+
+
+def offline_hf_home(home: Path, names=SHIPPED_TIMM) -> Path:
+    """An HF_HOME whose hub cache holds timm-format files for `names`' default pretrained tags, where huggingface_hub
+    finds them offline (HF_HUB_OFFLINE=1): hub/models--timm--<name>.<tag>/snapshots/<commit>/model.safetensors. Where
+    timm is not installed (it is an optional extra), an empty one."""
+    import importlib.util
+
+    if importlib.util.find_spec("timm") is None:
+        return home
+    import timm
+
+    commit = "0" * 40  # any commit id: the cache's refs/main names the snapshot to read
+    for name in names:
+        repo = home / "hub" / f"models--{timm.models.get_pretrained_cfg(name).hf_hub_id.replace('/', '--')}"
+        write_timm_file(repo / "snapshots" / commit / "model.safetensors", name)
+        (repo / "refs").mkdir(parents=True, exist_ok=True)
+        (repo / "refs" / "main").write_text(commit)
+    return home
+
+
 def rectangles_dataset(root: Path, task: str = "detect") -> Path:
     """A 2-class dataset of coloured rectangles on grey, 4 train and 4 val images of 96x96, in `task`'s format.
 
@@ -184,6 +225,9 @@ def fresh_run(
 
 IMGSZ = 64
 LITE_MODELS = ("yolo11n-lite-mobilenetv2.yaml", "yolo11n-lite-shufflenetv2.yaml")  # the edge models, for edge formats
+# and a timm backbone through the same edge formats: what stays of timm in an export (its layers, re-parameterised
+# blocks fused) is the same for every timm family; the ONNX test covers each
+EDGE_MODELS = (*LITE_MODELS, "yolo11n-lite-mobilenetv4-conv-small.yaml")
 
 
 def bus_input(bus_jpg) -> torch.Tensor:

@@ -34,6 +34,44 @@ def test_bench_writes_results_for_one_tiny_model(run_fresh, tmp_path):
     assert (out / "latency_vs_params.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_front_gives_each_lite_model_its_backbones_top1_and_what_dominates_it(tmp_path):
+    pytest.importorskip("timm")  # the timm rows' default tags
+    from bench.front import main
+
+    results = {  # model: (ORT 640 ms, ORT 320 ms); yolo26n at 20 and 10
+        "yolo11n-lite-mobilenetv2": (25.0, 7.0),
+        "yolo11n-lite-lcnet": (8.0, 3.0),  # lcnet_050 at scale n: lower top-1 than mobilenet_v2
+        "yolo11n-lite-mobilenetv4-conv-small": (12.0, 4.0),  # higher top-1, faster at both sizes: dominates
+        "yolo11n-lite-mobilenetv3-large": (11.0, 8.0),  # higher top-1, faster at 640 only: does not
+    }
+    rows = [
+        {"model": model, "params_M": 1.0, "gflops_640": 2.0, "ort_ms_640": t640, "ort_ms_320": t320,
+         "ort_ms_640/yolo26n": t640 / 20, "ort_ms_320/yolo26n": t320 / 10}
+        for model, (t640, t320) in results.items()
+    ]  # fmt: skip
+    with open(tmp_path / "results.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows([*rows, {**rows[0], "model": "yolo26n"}])
+    (tmp_path / "results.md").write_text("# Benchmark\n\nMeasured on a test machine, 2 threads. Batch 1 …\n")
+    main(["--results", str(tmp_path / "results.md"), "--out", str(tmp_path)])
+    lines = [line.split(" | ") for line in (tmp_path / "front.md").read_text().splitlines() if line.startswith("| `")]
+    table = {cells[4]: cells for cells in lines}
+    assert list(table) == [  # fastest at 640 first; stock models are not backbones
+        "yolo11n-lite-lcnet", "yolo11n-lite-mobilenetv3-large", "yolo11n-lite-mobilenetv4-conv-small",
+        "yolo11n-lite-mobilenetv2",
+    ]  # fmt: skip
+    assert table["yolo11n-lite-lcnet"][:4] == ["| `lcnet_050`", "timm", "ra2_in1k", "63.14 %"]
+    assert table["yolo11n-lite-mobilenetv4-conv-small"][:4] == ["| `mobilenetv4_conv_small`", "timm",
+                                                                "e2400_r224_in1k", "73.76 %"]  # fmt: skip
+    assert table["yolo11n-lite-mobilenetv2"][:4] == ["| `mobilenet_v2`", "torchvision", "IMAGENET1K_V2", "72.15 %"]
+    assert table["yolo11n-lite-mobilenetv2"][7:9] == ["25.0", "1.25"]  # ORT 640 ms and ÷ 26n
+    assert table["yolo11n-lite-mobilenetv2"][-1] == "`mobilenetv4_conv_small` |"
+    assert table["yolo11n-lite-mobilenetv4-conv-small"][-1] == " |"
+    assert "latency from `make bench` (a test machine, 2 threads)" in (tmp_path / "front.md").read_text()
+    assert (tmp_path / "front.png").read_bytes()[:4] == b"\x89PNG"
+
+
 @pytest.mark.parametrize("trained", ["yolo11n-lite-shufflenetv2.yaml"], indirect=True)
 def test_int8_bench_times_and_validates_every_export_of_a_checkpoint(trained, detect_dataset, run_fresh, tmp_path):
     best = tmp_path / "train" / "weights" / "best.pt"  # a copy: the bench exports beside it, and `trained` is shared

@@ -25,7 +25,9 @@ PICKLED_PATHS = {  # moving any of these breaks old checkpoints: keep an alias a
     "ultralytics_light.normalize.ImageNetNormalize",
     "ultralytics_light.interleave.InterleavedInvertedResidual",  # a ShuffleNetV2 model saved after fuse()
     *(f"ultralytics_light.rows.{name}" for name in ("MobileNetV3", "EfficientNet", "RegNet", "MNASNet", "ResNet")),
+    *(f"ultralytics_light.rows.{name}" for name in ("MobileNetV4", "LCNet", "RepViT", "GhostNetV2")),
     "ultralytics_light.rows.TorchvisionBackbone",
+    "ultralytics_light.rows.TimmBackbone",
 }
 
 

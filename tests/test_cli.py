@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import sys
+from importlib.metadata import version
 
 import pytest
 import torch
@@ -75,3 +78,7 @@ def test_the_command_and_python_m_are_the_same_tool(run_fresh):
     assert command == module and "bench-accuracy" in command and "weights import" in command
     checks = run_fresh("ultralytics-light", "checks").stdout
     assert "patches: applied" in checks and "ultralytics 8." in checks
+    if importlib.util.find_spec("timm"):  # an optional extra
+        assert f"timm {version('timm')}: weights in the Hugging Face hub cache {os.environ['HF_HOME']}/hub" in checks
+    else:
+        assert "timm: not installed, for timm's backbones: pip install 'ultralytics-light[timm]'" in checks

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 from helpers import (
+    EDGE_MODELS,
     IMGSZ,
-    LITE_MODELS,
     assert_close_predictions,
     assert_same_detections,
     bus_input,
@@ -68,7 +68,7 @@ def test_onnx_export_gives_pytorchs_detections(trained, bus_jpg, tmp_path):
     assert_onnx_gives_pytorchs_detections(Path(exported), x, fused_predictions(varied, x))
 
 
-@pytest.mark.parametrize("trained", LITE_MODELS, indirect=True)
+@pytest.mark.parametrize("trained", EDGE_MODELS, indirect=True)
 def test_edge_exports_from_a_fresh_interpreter_give_pytorchs_detections(trained, bus_jpg, run_fresh, tmp_path):
     """The edge models through every format they ship in, exported by a fresh interpreter, and `yolo predict` on
     the exports (what stays of our code in an export is the same for every family: the ONNX test covers each)."""

@@ -23,6 +23,14 @@ BACKBONE_BUILDERS = {  # the builder each shipped backbone uses at scales n and 
     "mnasnet": ("mnasnet1_0", "mnasnet1_0"),
     "resnet18": ("resnet18", "resnet18"),
 }
+TIMM_BUILDERS = {  # the same for timm's families (an optional extra)
+    "mobilenetv4-conv-small": ("mobilenetv4_conv_small", "mobilenetv4_conv_small"),
+    "mobilenetv4-conv-medium": ("mobilenetv4_conv_medium", "mobilenetv4_conv_medium"),
+    "lcnet": ("lcnet_050", "lcnet_075"),
+    "repvit-m0-9": ("repvit_m0_9", "repvit_m0_9"),
+    "ghostnetv2": ("ghostnetv2_100", "ghostnetv2_100"),
+}
+BACKBONE_BUILDERS.update(TIMM_BUILDERS)
 SHIPPED = [
     *(f"yolov5-{backbone}.yaml" for backbone in ("mobilenetv2", "shufflenetv2")),
     *(f"yolo11-{backbone}.yaml" for backbone in BACKBONE_BUILDERS),
@@ -48,13 +56,15 @@ def test_the_shipped_models_are_these():
 @pytest.mark.parametrize("scale", ["n", "s"])
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_yaml_builds_by_bare_name(name, scale, tmp_path, monkeypatch):
+    backbone_name = name.removesuffix(".yaml").split("-", 1)[1].removeprefix("lite-")
+    if backbone_name in TIMM_BUILDERS:
+        pytest.importorskip("timm")
     monkeypatch.chdir(tmp_path)  # bare names resolve from any working directory
     model = DetectionModel(scaled(name, scale), verbose=False)
     assert model.yaml["scale"] == scale
     assert model.stride.tolist() == [8.0, 16.0, 32.0]
     backbone = model.model[:3]
     assert [row.tap for row in backbone] == ["P3", "P4", "P5"]
-    backbone_name = name.removesuffix(".yaml").split("-", 1)[1].removeprefix("lite-")
     expected_builder = BACKBONE_BUILDERS[backbone_name]["ns".index(scale)]
     assert {row.builder for row in backbone} == {expected_builder}
     # The layer after P5 is sized from the declaration, not from a number in the YAML.

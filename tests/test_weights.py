@@ -154,13 +154,14 @@ def test_real_imagenet_weights_give_torchvisions_top1_for_bus(empty_cache, bus_j
 def test_cli_list_shows_every_variant_tag_cache_state_and_top1(run_fresh, torch_home):
     out = run_fresh(sys.executable, "-m", "ultralytics_light", "weights", "list").stdout
     assert f"cache: {torch_home / 'hub' / 'checkpoints'}" in out
-    rows = {tuple(line.split()[:2]): line.split()[2:] for line in out.splitlines()[2:]}
+    torchvision_part = out.split("\n\n", 1)[0].splitlines()[2:]  # timm's families follow (test_timm_backbone.py)
+    rows = {tuple(line.split()[:2]): line.split()[2:] for line in torchvision_part}
     assert rows[("mobilenet_v2", "DEFAULT=IMAGENET1K_V2")] == ["mobilenet_v2-7ebf99e0.pth", "yes", "72.15%"]
     assert rows[("mobilenet_v2", "IMAGENET1K_V1")] == ["mobilenet_v2-b0353104.pth", "no", "71.88%"]
     assert rows[("shufflenet_v2_x2_0", "IMAGENET1K_V1")] == ["shufflenetv2_x2_0-8be3c8ee.pth", "no", "76.23%"]
     assert rows[("resnet18", "DEFAULT=IMAGENET1K_V1")] == ["resnet18-f37072fd.pth", "yes", "69.76%"]
     assert rows[("efficientnet_b7", "IMAGENET1K_V1")][-2:] == ["no", "84.12%"]  # every variant of every family
-    families = [builder for family in FAMILIES.values() for builder in family.builders]
+    families = [b for family in FAMILIES.values() if family.library == "torchvision" for b in family.builders]
     assert len(rows) == sum(1 + len(get_model_weights(builder)) for builder in families)  # DEFAULT and each tag
 
 

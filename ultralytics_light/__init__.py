@@ -1,5 +1,6 @@
 """ultralytics-light: torchvision ImageNet backbones (MobileNetV2, ShuffleNetV2, MobileNetV3, EfficientNet, RegNet,
-MNASNet, ResNet, or any classifier by builder name), and any timm classifier, for stock Ultralytics YOLO.
+MNASNet, ResNet, or any classifier by builder name), and timm's (MobileNetV4, LCNet, RepViT, GhostNetV2, or any timm
+classifier by name), for stock Ultralytics YOLO.
 
 Importing this package is cheap (no torch): it only arranges for our patches to be applied when Ultralytics' task
 parser is imported. `ultralytics_light.pth` imports it at interpreter start-up, so nobody has to.
@@ -12,8 +13,8 @@ __version__ = "0.1.0"
 # Every family's row class (families.FAMILIES, imported on first use: a test keeps the two equal), written out so
 # that start-up, which imports this module in every Python process, does not import the registry.
 FAMILY_NAMES = (
-    "MobileNetV2", "ShuffleNetV2", "MobileNetV3", "EfficientNet", "RegNet", "MNASNet", "ResNet", "TorchvisionBackbone",
-    "TimmBackbone",
+    "MobileNetV2", "ShuffleNetV2", "MobileNetV3", "EfficientNet", "RegNet", "MNASNet", "ResNet", "MobileNetV4", "LCNet",
+    "RepViT", "GhostNetV2", "TorchvisionBackbone", "TimmBackbone",
 )  # fmt: skip
 __all__ = (*FAMILY_NAMES, "__version__", "pretrained")
 

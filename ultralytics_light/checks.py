@@ -21,8 +21,23 @@ def release_status(version: str) -> str:
     return f"verified ({OLDEST_VERIFIED} to {NEWEST_VERIFIED})"
 
 
+def timm_line() -> str:
+    """timm's version and the hub cache its weights are read from, or how to install it."""
+    import importlib.util
+
+    from ultralytics_light import patches
+    from ultralytics_light.timm_backbone import INSTALL
+
+    if importlib.util.find_spec("timm") is None:
+        return f"timm: not installed, for timm's backbones: {INSTALL}"
+    from ultralytics_light.timm_weights import cache_dir
+
+    return f"timm {patches.installed_version('timm')}: weights in the Hugging Face hub cache {cache_dir()}"
+
+
 def report(_: dict) -> int:
-    """Print versions, the release's status, whether our patches applied, the start-up hook and the weights cache."""
+    """Print versions, the release's status, whether our patches applied, the start-up hook and the weights caches
+    (timm's too, where the optional timm is installed)."""
     import ultralytics.nn.tasks  # noqa: F401  (applies the patches, through the start-up hook or the import below)
 
     import ultralytics_light
@@ -39,6 +54,7 @@ def report(_: dict) -> int:
         f"patches: {'refused: ' + patches.refusal if patches.refusal else 'applied'}",
         f"start-up hook: {hook if hook.is_file() else 'missing (editable install: import ultralytics_light first)'}",
         f"weights cache: {cache} ({len(list(cache.glob('*.pth'))) if cache.is_dir() else 0} files)",
+        timm_line(),
     ]
     print("\n".join(lines))
     return 1 if patches.refusal else 0

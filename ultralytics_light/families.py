@@ -13,7 +13,7 @@ TAPS = ("P3", "P4", "P5")
 
 
 class RowArgs(NamedTuple):
-    """What a backbone row's YAML args say: which torchvision builder, which tap, which weights."""
+    """What a backbone row's YAML args say: which classifier (builder), which tap, which weights."""
 
     builder: str
     tap: str
@@ -22,12 +22,13 @@ class RowArgs(NamedTuple):
 
 @dataclass(frozen=True)
 class Family:
-    """One backbone module name for YAMLs, and how its row's args map to torchvision.
+    """One backbone module name for YAMLs, and how its row's args map to a classifier of torchvision or timm.
 
     Args:
         name: The module name in YAMLs, which is also its class name, e.g. 'ShuffleNetV2'.
         module: Where the class lives. Checkpoints pickle it by this path: never move a class once released.
-        variants: Variant -> torchvision builder. With one variant the row has no variant arg.
+        variants: Variant -> the classifier's name in `library` (its builder). With one variant the row has no
+            variant arg.
         scales: Model scale letter -> variant, so a YAML can pass `scale` (ShuffleNetV2: n -> x0_5, ...).
         any_builder: The variant is any classifier's name in `library` (TorchvisionBackbone, TimmBackbone).
         library: Where the classifiers come from: 'torchvision', or 'timm' (an optional dependency).
@@ -51,7 +52,7 @@ class Family:
 
     @property
     def builders(self) -> tuple[str, ...]:
-        """The torchvision builders this family names (none listed for any_builder)."""
+        """The classifiers this family names (none listed for any_builder)."""
         return tuple(dict.fromkeys(self.variants.values()))
 
     def read(self, args: Sequence) -> RowArgs:
@@ -71,7 +72,7 @@ class Family:
         return RowArgs(builder, values["tap"], values.get("weights", "DEFAULT"))
 
     def builder_for(self, variant: object) -> str:
-        """torchvision's builder for a variant or scale letter; a ValueError naming the valid choices otherwise."""
+        """The classifier of a variant or scale letter; a ValueError naming the valid choices otherwise."""
         if isinstance(variant, int) and not isinstance(variant, bool):  # YAML reads ResNet's `18` as a number
             variant = str(variant)
         variant = self.scales.get(variant, variant) if isinstance(variant, str) else variant
@@ -138,6 +139,39 @@ FAMILIES: dict[str, Family] = {
             ROWS,
             {str(depth): f"resnet{depth}" for depth in (18, 34, 50)},
             doc="torchvision's ResNet-18/34/50. YAML: `[-1, 1, ResNet, [18, P3, DEFAULT]]`.",
+        ),
+        Family(
+            "MobileNetV4",
+            ROWS,
+            {"conv_small": "mobilenetv4_conv_small", "conv_medium": "mobilenetv4_conv_medium"},
+            library="timm",
+            doc="timm's MobileNetV4-Conv-Small or -Medium (needs `pip install 'ultralytics-light[timm]'`). YAML: "
+            "`[-1, 1, MobileNetV4, [conv_small, P3, DEFAULT]]`.",
+        ),
+        Family(
+            "LCNet",
+            ROWS,
+            {"x0_5": "lcnet_050", "x0_75": "lcnet_075", "x1_0": "lcnet_100"},
+            scales={"n": "x0_5", "s": "x0_75", "m": "x1_0", "l": "x1_0", "x": "x1_0"},
+            library="timm",
+            doc="timm's PP-LCNet x0.5 to x1.0, or the model scale's (n x0_5, s x0_75, m/l/x x1_0; needs "
+            "`pip install 'ultralytics-light[timm]'`). YAML: `[-1, 1, LCNet, [scale, P3, DEFAULT]]`.",
+        ),
+        Family(
+            "RepViT",
+            ROWS,
+            {v: f"repvit_{v}" for v in ("m0_9", "m1_0", "m1_1", "m1_5", "m2_3")},
+            library="timm",
+            doc="timm's RepViT-M0.9 to M2.3, switched to its inference form by `fuse()` (needs "
+            "`pip install 'ultralytics-light[timm]'`). YAML: `[-1, 1, RepViT, [m0_9, P3, DEFAULT]]`.",
+        ),
+        Family(
+            "GhostNetV2",
+            ROWS,
+            {"x1_0": "ghostnetv2_100", "x1_3": "ghostnetv2_130", "x1_6": "ghostnetv2_160"},
+            library="timm",
+            doc="timm's GhostNetV2 at widths 1.0-1.6 (needs `pip install 'ultralytics-light[timm]'`). YAML: "
+            "`[-1, 1, GhostNetV2, [x1_0, P3, DEFAULT]]`.",
         ),
         Family(
             "TorchvisionBackbone",

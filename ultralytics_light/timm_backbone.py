@@ -152,6 +152,14 @@ class TimmStage(TorchvisionStage):
         cfg = model.pretrained_cfg  # the loaded tag's: most use ImageNet's mean/std, some 0.5/0.5
         return tuple(cfg["mean"]), tuple(cfg["std"])
 
+    def fuse(self) -> None:
+        """As TorchvisionStage's, after switching re-parameterisable blocks (RepViT's, MobileOne's) to their inference
+        form with timm's own `reparameterize_model`, which folds their branches and BatchNorms."""
+        from timm.utils.model import reparameterize_model  # timm 1.0.10 has it here only
+
+        reparameterize_model(self, inplace=True)
+        super().fuse()
+
     @classmethod
     def feature_info(cls, builder: str):
         units = timm_units(builder, cls.__name__)
