@@ -9,10 +9,11 @@ from-scratch twin) at bench-accuracy's budget (epochs, image size, batch) and tw
   as the COCO128 splits, at the training size.
 
 The trials: Ultralytics' defaults (`plain`: optimizer=auto, nbs=64, warmup_epochs=3), and with one optimizer step per
-batch and no warm-up (nbs=<batch> warmup_epochs=0) each of optimizer=auto, SGD lr0=0.01 and AdamW lr0=0.001. Ultralytics' optimizer=auto picks, for runs under 10,000 iterations, AdamW at
-lr0 = 0.002 · 5 / (4 + classes), so its learning rate falls as the class count grows: 0.002 for 1 class, 0.00012 for
-80. More trials, run with `--trials`: SGD with a cosine schedule (`sgd_cos`), and one setting at a time changed from the
-defaults (`nbs16`, `warmup0`, `freeze`).
+batch and no warm-up (nbs=<batch> warmup_epochs=0) each of optimizer=auto, SGD lr0=0.01 and AdamW lr0=0.001.
+Ultralytics' optimizer=auto picks, for runs under 10,000 iterations, AdamW at lr0 = 0.002 · 5 / (4 + classes), so its
+learning rate falls as the class count grows: 0.002 for 1 class, 0.00012 for 80. More trials, run with `--trials`:
+SGD with a cosine schedule (`sgd_cos`), and one setting at a time changed from the defaults (`nbs16`, `warmup0`,
+`freeze`).
 
 Writes recipes.md: a table per data set (mAP50, mAP50-95, ± half the seed-to-seed range, ÷ plain), then, per trial,
 the data sets where it is the best by mAP50-95 or within the seed spread of the best (their ranges overlap). Every
