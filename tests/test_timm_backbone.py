@@ -35,11 +35,12 @@ def rows(name: str, weights: object) -> list[torch.nn.Module]:
     return built
 
 
-def test_taps_equal_timms_own_features_and_channels_are_its_declaration(tmp_path):
-    file = weights_file(tmp_path)
-    ours = rows(MODEL, str(file))
+@pytest.mark.parametrize("name", [MODEL, "lcnet_050", "repvit_m0_9", "ghostnetv2_100"])  # every named family
+def test_taps_equal_timms_own_features_and_channels_are_its_declaration(name, tmp_path):
+    file = weights_file(tmp_path, name)
+    ours = rows(name, str(file))
     overlay = {"file": str(file)}
-    reference = timm.create_model(MODEL, pretrained=True, pretrained_cfg_overlay=overlay, features_only=True).eval()
+    reference = timm.create_model(name, pretrained=True, pretrained_cfg_overlay=overlay, features_only=True).eval()
     by_stride = {info["reduction"]: i for i, info in enumerate(reference.feature_info.get_dicts())}
     assert [row.channels for row in ours] == [reference.feature_info.channels()[by_stride[s]] for s in (8, 16, 32)]
     x = torch.rand(1, 3, 96, 128, generator=torch.Generator().manual_seed(0))
