@@ -12,13 +12,23 @@ from types import ModuleType
 from ultralytics_light.patches import Patcher
 
 
+def module_classes(module: ModuleType) -> set[type]:
+    """The torch module classes a module defines itself (not those it imports)."""
+    import inspect
+
+    from torch import nn
+
+    return {
+        c
+        for _, c in inspect.getmembers(module, inspect.isclass)
+        if issubclass(c, nn.Module) and c.__module__ == module.__name__
+    }
+
+
 def timm_classes() -> set[type]:
     """The module classes timm defines its models and layers with (timm.models.*, timm.layers.*), if timm is
     installed: what a TimmBackbone row pickles. Nothing without timm."""
-    import inspect
     import sys
-
-    from torch import nn
 
     try:
         import timm  # noqa: F401  (importing timm imports every model module)
@@ -28,8 +38,7 @@ def timm_classes() -> set[type]:
         c
         for name, module in list(sys.modules.items())
         if name.startswith(("timm.models.", "timm.layers.")) and module is not None
-        for _, c in inspect.getmembers(module, inspect.isclass)
-        if issubclass(c, nn.Module) and c.__module__ == name
+        for c in module_classes(module)
     }
 
 
@@ -37,10 +46,8 @@ def our_classes() -> list[type]:
     """Our backbone rows, normalization and fused ShuffleNetV2 block (a model saved after `fuse()`), and the module
     classes torchvision builds its classifiers from (the modules that define its classification builders, and
     torchvision.ops' blocks they use)."""
-    import inspect
     from importlib import import_module
 
-    from torch import nn
     from torchvision.models import get_model_builder
 
     from ultralytics_light.backbone import classifier_builders
@@ -52,13 +59,7 @@ def our_classes() -> list[type]:
         "torchvision.ops.misc",
         "torchvision.ops.stochastic_depth",
     }
-    blocks = {
-        c
-        for name in names
-        for _, c in inspect.getmembers(import_module(name), inspect.isclass)
-        if issubclass(c, nn.Module) and c.__module__ == name
-    }
-    blocks |= timm_classes()
+    blocks = {c for name in names for c in module_classes(import_module(name))} | timm_classes()
     rows = [family_class(family) for family in FAMILIES.values()]
     blocks = sorted(blocks, key=lambda c: f"{c.__module__}.{c.__qualname__}")
     return [*rows, ImageNetNormalize, InterleavedInvertedResidual, *blocks]

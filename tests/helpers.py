@@ -81,14 +81,11 @@ def offline_hf_home(home: Path, names=SHIPPED_TIMM) -> Path:
 
     if importlib.util.find_spec("timm") is None:
         return home
-    import timm
+    from ultralytics_light.timm_backbone import pretrained_tag
+    from ultralytics_light.timm_weights import snapshot_file
 
-    commit = "0" * 40  # any commit id: the cache's refs/main names the snapshot to read
     for name in names:
-        repo = home / "hub" / f"models--{timm.models.get_pretrained_cfg(name).hf_hub_id.replace('/', '--')}"
-        write_timm_file(repo / "snapshots" / commit / "model.safetensors", name)
-        (repo / "refs").mkdir(parents=True, exist_ok=True)
-        (repo / "refs" / "main").write_text(commit)
+        write_timm_file(snapshot_file(home / "hub", pretrained_tag(name, "DEFAULT"), "model.safetensors"), name)
     return home
 
 

@@ -5,11 +5,10 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from ultralytics_light.timm_backbone import TimmStage, import_timm, not_available, pretrained_tag
-from ultralytics_light.weights import WeightsFileError, WeightsNotAvailableError
+from ultralytics_light.weights import WeightsFileError, WeightsNotAvailableError, copy_atomically
 
 FILES = ("model.safetensors", "pytorch_model.bin")  # what timm looks for in a repository, in this order
 LOCAL_COMMIT = "0" * 40  # the snapshot an imported file goes to when the cache knows no commit of its repository
@@ -25,6 +24,20 @@ def cache_dir() -> Path:
 def repository(tagged: str) -> str:
     """The hub repository of a tagged model name, e.g. 'timm/lcnet_050.ra2_in1k'."""
     return import_timm().models.get_pretrained_cfg(tagged).hf_hub_id or f"timm/{tagged}"
+
+
+def snapshot_file(cache: Path, tagged: str, filename: str) -> Path:
+    """Where huggingface_hub's cache `cache` keeps `filename` of a tag's repository, as it reads it offline: in the
+    snapshot its refs/main names (LOCAL_COMMIT, written there, where the cache knows no commit of the repository). The
+    folders are made, the file is not."""
+    repo = cache / f"models--{repository(tagged).replace('/', '--')}"
+    ref = repo / "refs" / "main"
+    if not ref.is_file():
+        ref.parent.mkdir(parents=True, exist_ok=True)
+        ref.write_text(LOCAL_COMMIT)
+    target = repo / "snapshots" / ref.read_text().strip() / filename
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target
 
 
 def cached_file(tagged: str) -> Path | None:
@@ -82,15 +95,6 @@ def import_file(source: Path, builder: str, tag: str = "DEFAULT") -> Path:
     if source.suffix not in (".safetensors", ".bin", ".pth", ".pt"):
         raise WeightsFileError(f"{source}: a timm weights file is .safetensors, .bin or .pth.")
     TimmStage.build_network(builder, str(source))  # a WeightsFileError naming both unless every tensor fits
-    repo = cache_dir() / f"models--{repository(tagged).replace('/', '--')}"
-    ref = repo / "refs" / "main"
-    commit = ref.read_text().strip() if ref.is_file() else LOCAL_COMMIT
-    target = repo / "snapshots" / commit / FILES[source.suffix != ".safetensors"]
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".partial")
-    shutil.copyfile(source, partial)
-    partial.replace(target)  # atomic: the cache never holds half a file
-    if not ref.is_file():
-        ref.parent.mkdir(parents=True, exist_ok=True)
-        ref.write_text(commit)
+    target = snapshot_file(cache_dir(), tagged, FILES[source.suffix != ".safetensors"])
+    copy_atomically(source, target)
     return target

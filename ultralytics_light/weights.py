@@ -8,6 +8,7 @@ random weights: a file that cannot be had or read is an error that says what to 
 from __future__ import annotations
 
 import os
+import shutil
 from functools import lru_cache
 from pathlib import Path
 from typing import Mapping
@@ -90,6 +91,14 @@ def resolve_tag(builder: str, tag: str):
         f"variant={builder}' to get {entry.name}."
     )
     return cached[0]
+
+
+def copy_atomically(source: Path, target: Path) -> None:
+    """Copy `source` to `target` through a temporary file beside it, so that a cache never holds half a file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".partial")
+    shutil.copyfile(source, partial)
+    partial.replace(target)
 
 
 @lru_cache(maxsize=None)

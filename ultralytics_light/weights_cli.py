@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import shutil
 from pathlib import Path
 
 from torch.hub import HASH_REGEX
@@ -19,6 +18,7 @@ from ultralytics_light.weights import (
     WeightsFileError,
     cache_dir,
     cached_file,
+    copy_atomically,
     download,
     load_checked,
     read_state_dict,
@@ -144,10 +144,7 @@ def import_file(options: dict) -> None:
 
     load_checked(get_model(builder, weights=None), builder, read_state_dict(source), source)
     target = cached_file(entry)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".partial")
-    shutil.copyfile(source, partial)
-    partial.replace(target)  # atomic: the cache never holds half a file
+    copy_atomically(source, target)
     print(f"{source} is {builder}:{entry.name}; cached as {target}")
 
 
