@@ -60,7 +60,7 @@ DECLARED = {"older": "outside", "supported": "supported", "newer": "newer: tried
 TRAINED = "yolo11n-shufflenetv2.yaml"  # one detect model every supported release builds
 # Exception class names the checks report (compat/checks.py): outcomes are decided on them, never on message text
 REFUSED = "UnsupportedReleaseError"  # patches/unsupported_release.py: our models refuse this release
-NO_REG_MAX = "RegMaxUnsupportedError"  # patches/model_yaml.py: a lite model on a release before reg_max
+NO_HEAD = "HeadUnsupportedError"  # patches/model_yaml.py: a lite model on a release before reg_max and end2end
 CHECKS = ("stock", "yamls", "train", "predict", "reload", "onnx", "int8", "scratch", "reformat", "timm")
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ultralytics-light" / "compat"
 
@@ -161,14 +161,14 @@ class Release:
         if not self.tried:
             refused = [name for name, error in errors.items() if error == REFUSED]
             return len(refused) == len(outcomes), f"{len(refused)}/{len(outcomes)} refused ({REFUSED})"
-        refused_lite = [name for name, error in errors.items() if error == NO_REG_MAX]
+        refused_lite = [name for name, error in errors.items() if error == NO_HEAD]
         details = {name: outcome.get("detail", "") for name, outcome in outcomes.items()}
         # timm is an optional extra: without it, its families' YAMLs refuse with the install command (test-floor)
         without_timm = [name for name, error in errors.items() if error == "ImportError" and INSTALL in details[name]]
         failed = sorted(set(outcomes) - set(built) - set(refused_lite) - set(without_timm))
         detail = f"{len(built)}/{len(outcomes)} build"
         if refused_lite:
-            detail += f" ({len(refused_lite)} lite: need 8.4's reg_max)"
+            detail += f" ({len(refused_lite)} lite: need 8.4's reg_max/end2end)"
         if without_timm:
             detail += f" ({len(without_timm)} need timm, not installed)"
         by_error = {}  # one line per distinct error (a failed patch fails every model alike)

@@ -4,8 +4,9 @@ Stock `yaml_model_load` searches bare names only inside the ultralytics package,
 regex over the whole path, so a folder such as `runs2s/` breaks a path to a scaled name. Our version handles our
 bare names and local files itself, and leaves everything else (Ultralytics' own names) to the stock function.
 
-It also refuses a model of ours that sets `reg_max` on a release whose Detect heads cannot take it (8.3: always 16
-DFL bins), rather than silently building a different, heavier head than the YAML describes.
+It also refuses a model of ours that sets a Detect argument the installed release's Detect cannot take (`reg_max`, the
+lite heads; `end2end`, the NMS-free ones: 8.3 has neither), rather than silently building a different head than the
+YAML describes.
 """
 
 from __future__ import annotations
@@ -31,20 +32,28 @@ def uses_our_modules(d: dict) -> bool:
     return any(isinstance(row, list) and len(row) > 2 and row[2] in FAMILIES for row in d.get("backbone") or [])
 
 
-class RegMaxUnsupportedError(ValueError):
-    """A model of ours sets reg_max (the lite heads), and the installed Ultralytics' Detect has no such argument."""
+# The Detect arguments our YAMLs set that Ultralytics' Detect takes only from 8.4.0, and what 8.3's Detect does instead
+HEAD_ARGUMENTS = {"reg_max": "always has 16 DFL bins", "end2end": "has no one-to-one (NMS-free) branch"}
 
 
-def check_reg_max(tasks: ModuleType, d: dict, path: Path) -> None:
-    """A RegMaxUnsupportedError if a model of ours sets reg_max and this release's Detect has no such argument."""
-    if "reg_max" not in d or not uses_our_modules(d):
+class HeadUnsupportedError(ValueError):
+    """A model of ours sets a Detect argument (reg_max, end2end) the installed Ultralytics' Detect does not take."""
+
+
+def check_head_arguments(tasks: ModuleType, d: dict, path: Path) -> None:
+    """A HeadUnsupportedError if a model of ours sets a HEAD_ARGUMENTS key this release's Detect has no argument for."""
+    if not uses_our_modules(d):
         return
-    if "reg_max" not in inspect.signature(tasks.Detect.__init__).parameters:
-        raise RegMaxUnsupportedError(
-            f"{path.name} sets reg_max: {d['reg_max']}, but the installed ultralytics "
-            f"{installed_version('ultralytics')} builds every Detect head with 16 DFL bins (reg_max came in "
-            f"ultralytics 8.4.0). Use a model without reg_max (the non-lite ones, e.g. yolo11n-mobilenetv2.yaml), "
-            f"or upgrade: pip install 'ultralytics>=8.4.0,<={NEWEST_VERIFIED}'"
+    parameters = inspect.signature(tasks.Detect.__init__).parameters
+    missing = [key for key in HEAD_ARGUMENTS if key in d and key not in parameters]
+    if missing:
+        settings = " and ".join(f"{key}: {d[key]}" for key in missing)
+        raise HeadUnsupportedError(
+            f"{path.name} sets {settings}, which the Detect head of the installed ultralytics "
+            f"{installed_version('ultralytics')} does not take: its Detect "
+            f"{' and '.join(HEAD_ARGUMENTS[key] for key in missing)} ({' and '.join(missing)} came in ultralytics "
+            f"8.4.0). Use a model without them (the non-lite ones, e.g. yolo11n-mobilenetv2.yaml), or upgrade: "
+            f"pip install 'ultralytics>=8.4.0,<={NEWEST_VERIFIED}'"
         )
 
 
@@ -70,7 +79,7 @@ def apply(tasks: ModuleType, patcher: Patcher) -> None:
         d = tasks.YAML.load(yaml_file)
         if uses_our_modules(d):
             warn_if_unverified()
-        check_reg_max(tasks, d, path)
+        check_head_arguments(tasks, d, path)
         d["scale"] = tasks.guess_model_scale(path)
         d["yaml_file"] = str(path)
         return d

@@ -23,8 +23,12 @@ from helpers import fresh_run, offline_hf_home, offline_torch_home, rectangles_d
 from ultralytics_light.cfg import model_names  # noqa: E402
 
 # One detect model of each family, the lite one (the fastest to train and export): the end-to-end checks that depend on
-# the backbone (train, reload, fuse, export) run once per family. Every shipped YAML builds at n and s (test_models.py).
-FAMILY_MODELS = tuple(name.replace("-", "n-", 1) for name in model_names() if name.startswith("yolo11-lite-"))
+# the backbone (train, reload, fuse, export) run once per family, and once for the end-to-end (NMS-free) head, whose
+# other checks are in test_end2end.py. Every shipped YAML builds at n and s (test_models.py).
+FAMILY_MODELS = (
+    *(name.replace("-", "n-", 1) for name in model_names() if name.startswith("yolo11-lite-")),
+    "yolo26n-lite-shufflenetv2.yaml",
+)
 
 
 # Tests that use these train, export or start fresh interpreters: `make test-fast` (-m "not slow") leaves them out.

@@ -238,10 +238,11 @@ def with_varied_scores(best, folder, x: torch.Tensor, logit_std: float = 3.0):
     """A copy of a one-epoch checkpoint whose class scores vary widely with the image: its final class convolutions
     get seeded random weights, scaled so that the logits on `x` spread with std `logit_std`. Barely trained, every
     anchor scores about the same, and NMS breaks such near-ties either way; exactness of an export does not depend on
-    the weights being good."""
+    the weights being good. An end-to-end head's one-to-one class branch is varied too."""
     ckpt = torch.load(best, map_location="cpu", weights_only=False)
     model = ckpt["model"].float().eval()
-    finals = [branch[-1] for branch in model.model[-1].cv3]
+    head = model.model[-1]
+    finals = [branch[-1] for cv3 in (head.cv3, getattr(head, "one2one_cv3", None) or ()) for branch in cv3]
     inputs = {}
     hooks = [f.register_forward_hook(lambda m, i, o, k=k: inputs.__setitem__(k, i[0])) for k, f in enumerate(finals)]
     with torch.no_grad():

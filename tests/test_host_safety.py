@@ -180,25 +180,37 @@ def test_patches_undo_in_reverse_and_restore_absent_attributes():
     assert Child.inherited == "stock" and "inherited" not in vars(Child) and not hasattr(Child, "new")
 
 
-def test_lite_models_refuse_where_detect_has_no_reg_max(monkeypatch, tmp_path):
-    """Ultralytics 8.3 builds every Detect head with 16 DFL bins: a lite model (reg_max 1) would silently change."""
+@pytest.mark.parametrize(
+    "name, said",
+    [
+        ("yolo11n-lite-shufflenetv2.yaml", "sets reg_max: 1, which"),
+        ("yolo26n-lite-shufflenetv2.yaml", "sets reg_max: 1 and end2end: True, which"),
+    ],
+)
+def test_lite_models_refuse_where_detect_has_no_reg_max_or_end2end(name, said, monkeypatch, tmp_path):
+    """Ultralytics 8.3's Detect has 16 DFL bins and no one-to-one branch: a lite model would silently change."""
     import ultralytics.nn.tasks as tasks
 
-    class DetectWithoutRegMax(tasks.Detect):
+    class DetectOf83(tasks.Detect):
         def __init__(self, nc: int = 80, ch: tuple = ()):
             super().__init__(nc, ch=ch)
 
-    from ultralytics_light.patches.model_yaml import RegMaxUnsupportedError
+    from ultralytics_light.patches.model_yaml import HeadUnsupportedError
 
-    monkeypatch.setattr(tasks, "Detect", DetectWithoutRegMax)
+    monkeypatch.setattr(tasks, "Detect", DetectOf83)
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(RegMaxUnsupportedError) as error:  # a ValueError, as a bad YAML argument is
-        tasks.yaml_model_load("yolo11n-lite-shufflenetv2.yaml")
-    assert str(error.value).startswith("yolo11n-lite-shufflenetv2.yaml sets reg_max: 1, but the installed ultralytics ")
-    assert "builds every Detect head with 16 DFL bins (reg_max came in ultralytics 8.4.0)" in str(error.value)
+    with pytest.raises(HeadUnsupportedError) as error:  # a ValueError, as a bad YAML argument is
+        tasks.yaml_model_load(name)
+    message = str(error.value)
+    assert message.startswith(f"{name} {said} the Detect head of the installed ultralytics ")
+    assert "always has 16 DFL bins" in message and "came in ultralytics 8.4.0" in message
+    assert ("has no one-to-one (NMS-free) branch" in message) == name.startswith("yolo26")
+    assert "pip install 'ultralytics>=8.4.0," in message
     assert tasks.yaml_model_load("yolo11n-shufflenetv2.yaml")["backbone"][0][2] == "ShuffleNetV2"
-    (tmp_path / "mine.yaml").write_text("nc: 2\nreg_max: 1\nbackbone: [[-1, 1, Conv, [16, 3, 2]]]\nhead: []\n")
-    assert tasks.yaml_model_load(tmp_path / "mine.yaml")["reg_max"] == 1  # not ours: Ultralytics' business
+    (tmp_path / "mine.yaml").write_text(
+        "nc: 2\nreg_max: 1\nend2end: True\nbackbone: [[-1, 1, Conv, [16, 3, 2]]]\nhead: []\n"
+    )
+    assert tasks.yaml_model_load(tmp_path / "mine.yaml")["end2end"] is True  # not ours: Ultralytics' business
 
 
 def test_declared_range_starts_at_the_oldest_verified_release_and_admits_the_next_ones():

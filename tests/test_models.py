@@ -35,6 +35,7 @@ SHIPPED = [
     *(f"yolov5-{backbone}.yaml" for backbone in ("mobilenetv2", "shufflenetv2")),
     *(f"yolo11-{backbone}.yaml" for backbone in BACKBONE_BUILDERS),
     *(f"yolo11-lite-{backbone}.yaml" for backbone in BACKBONE_BUILDERS),
+    *(f"yolo26-lite-{backbone}.yaml" for backbone in BACKBONE_BUILDERS),  # end-to-end: Ultralytics' dual head
 ]
 
 
@@ -74,6 +75,7 @@ def test_shipped_yaml_builds_by_bare_name(name, scale, tmp_path, monkeypatch):
     with torch.no_grad():
         predictions = model(torch.rand(1, 3, 320, 320))[0]
     assert predictions.shape == (1, 4 + 80, (40 * 40) + (20 * 20) + (10 * 10))
+    assert hasattr(model.model[-1], "one2one_cv2") == name.startswith("yolo26")  # the NMS-free branch
 
 
 def test_head_inputs_follow_backbone_width():
