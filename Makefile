@@ -4,7 +4,7 @@ COCO128 ?= ../shared/datasets/coco128
 IMAGENET ?= ../shared/weights
 
 .PHONY: install reinstall test test-fast test-compat test-floor docs docs-tables bench imagenet-weights bench-accuracy bench-recipes \
-	bench-edge bench-parity bench-int8
+	bench-end-to-end-accuracy bench-edge bench-parity bench-int8
 
 # Everything the tests and the docs need, with torch/torchvision/ultralytics pinned to the tested releases.
 install:
@@ -60,11 +60,14 @@ docs-tables:
 	$(PYTHON) -m bench.publish
 
 # Not a test: times every shipped model against stock yolov5n/yolo11n/yolo26n, writes bench/results.* and the
-# backbones' speed/accuracy front (bench/front.*), and publishes them (the README's model table, the docs' Benchmarks
-# page). Several minutes; keep the machine otherwise idle.
-bench: reinstall
+# backbones' speed/accuracy front (bench/front.*), then every lite model's end-to-end latency, image in and final boxes
+# out (bench/end_to_end.*: from checkpoints it trains on COCO128's 80 classes, kept in build/end-to-end, so only the
+# first run trains, for about an hour), and publishes them (the README's model table, the docs' Benchmarks page).
+# Keep the machine otherwise idle.
+bench: imagenet-weights
 	$(PYTHON) -m bench.speed
 	$(PYTHON) -m bench.front
+	$(PYTHON) -m bench.end_to_end --coco128 $(COCO128)
 	$(PYTHON) -m bench.publish
 
 # The torchvision ImageNet files in $(IMAGENET), verified and cached where torchvision looks (torch.hub.get_dir()),
@@ -79,6 +82,13 @@ imagenet-weights: reinstall
 bench-accuracy: imagenet-weights
 	$(PYTHON) -m bench.coco_splits $(COCO128) build/person
 	$(PYTHON) -m ultralytics_light bench-accuracy data=build/person/data.yaml project=build/bench-accuracy out=bench
+	$(PYTHON) -m bench.publish
+
+# Not a test: whether the end-to-end (NMS-free) lite models keep their NMS twins' accuracy, each pair trained alike
+# with two seeds on COCO128's person class and on bench-parity's synthetic shapes; writes bench/end_to_end_accuracy.md
+# and publishes it. Resumes where it stopped (runs in build/end-to-end-accuracy); hours on 2 cores.
+bench-end-to-end-accuracy: imagenet-weights
+	$(PYTHON) -m bench.end_to_end_accuracy --coco128 $(COCO128)
 	$(PYTHON) -m bench.publish
 
 # Not a test: the fine-tuning recipe trials behind bench-accuracy's recipe, on four data sets that differ in class count

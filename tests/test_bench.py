@@ -191,3 +191,36 @@ def test_recipe_verdict_counts_trials_within_the_seed_spread_of_the_best():
     assert "| optimizer=SGD lr0=0.01 nbs=16 warmup_epochs=0 | one, other (2/2) |" in summary
     assert "| optimizer=auto nbs=16 warmup_epochs=0 | one (1/2) |" in summary
     assert "(Ultralytics' defaults: optimizer=auto nbs=64 warmup_epochs=3) | none (0/2) |" in summary
+
+
+def test_end_to_end_bench_times_every_export_from_image_to_boxes(detect_dataset, run_fresh, tmp_path):
+    """One NMS lite model, its end-to-end twin and yolo26n, each trained for an epoch, through bench.end_to_end."""
+    models = ["yolo11n-lite-shufflenetv2.yaml", "yolo26n-lite-shufflenetv2.yaml", "yolo26n.yaml"]
+    run_fresh(
+        sys.executable, "-m", "bench.end_to_end", "--data", str(detect_dataset), "--models", *models,
+        "--sizes", "64", "--runs", "2", "--warmup", "1", "--threads", "1", "--work", str(tmp_path / "work"),
+        "--out", str(tmp_path), "epochs=1", "imgsz=64", "batch=4", cwd=ROOT,
+    )  # fmt: skip
+    with open(tmp_path / "end_to_end.csv") as f:
+        rows = {(row["model"], row["export"]): row for row in csv.DictReader(f)}
+    # an end-to-end head also exports with nms=False; an NMS head only with NMS after the graph
+    assert list(rows) == [
+        ("yolo11n-lite-shufflenetv2", "nms"), ("yolo26n-lite-shufflenetv2", "nms"),
+        ("yolo26n-lite-shufflenetv2", "end2end"), ("yolo26n", "nms"), ("yolo26n", "end2end"),
+    ]  # fmt: skip
+    for row in rows.values():
+        for conf in ("0.25", "0.001"):
+            stages = [float(row[f"{stage}_ms_{conf}"]) for stage in ("pre", "graph", "post")]
+            assert all(ms > 0 for ms in stages) and float(row[f"ms_{conf}"]) > 0
+            assert float(row[f"candidates_{conf}"]) >= 0
+        assert float(row["candidates_0.001"]) >= float(row["candidates_0.25"])
+    assert float(rows[("yolo26n", "end2end")]["ratio_0.25"]) == 1.0
+    assert float(rows[("yolo26n", "nms")]["ratio_0.001"]) == 1.0
+    text = (tmp_path / "end_to_end.md").read_text()
+    assert (
+        "Images: bus.jpg, zidane.jpg, " in text
+        and f"epochs=1 imgsz=64 batch=4 on {detect_dataset.parent.name}/" in text
+    )
+    assert "- Lightest end-to-end lite model at 64: yolo26n-lite-shufflenetv2, " in text
+    assert "faster than their NMS twin (yolo11n-lite-…) at conf=0.001, 64 px: " in text and " of 1 (" in text
+    assert "| yolo26n-lite-shufflenetv2 | end2end | 0.001 |" in text and "| yolo26n | nms | 0.25 |" in text

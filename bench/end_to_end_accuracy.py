@@ -1,0 +1,113 @@
+"""Does the end-to-end (NMS-free) lite head keep the NMS lite head's accuracy? Each pair trained alike, two seeds.
+
+A pair is a lite model with NMS (yolo11n-lite-BACKBONE) and its end-to-end twin (yolo26n-lite-BACKBONE, Ultralytics'
+dual head), trained by bench-accuracy under the same recipe and seeds, on the data the other benches use:
+
+- person: COCO128's person class (`coco_splits.py`), bench-accuracy's budget, MobileNetV2 from ImageNet (the one
+  ImageNet file here);
+- shapes: bench-parity's synthetic set (`shapes.py`) and budget, for backbones without an ImageNet file here, from
+  scratch.
+
+Both are validated on the held-out split: the NMS model as usual; the end-to-end one with nms=False (its one-to-one
+branch, no NMS: how it is deployed NMS-free) and with NMS (its one-to-many branch, Ultralytics' default). Writes
+end_to_end_accuracy.md beside this file; every run stays under --work, so a rerun resumes where it stopped.
+
+    python -m bench.end_to_end_accuracy --coco128 ../shared/datasets/coco128
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+
+from bench.coco_splits import write_split
+from bench.common import bench_accuracy
+from bench.parity import IMGSZ as SHAPES_IMGSZ
+from bench.parity import RECIPE as SHAPES_RECIPE
+from bench.shapes import write_shapes_set
+
+SEEDS = (0, 1)
+KEPT = 0.95  # the end-to-end model keeps at least this share of its NMS twin's mAP50-95
+# data set: (backbones, bench-accuracy arguments on top of its recipe)
+SETS = {
+    "person": (("mobilenetv2",), []),
+    "shapes": (("shufflenetv2", "mobilenetv4-conv-small"), SHAPES_RECIPE),
+}
+
+
+def pair(backbone: str) -> tuple[str, str]:
+    return f"yolo11n-lite-{backbone}.yaml", f"yolo26n-lite-{backbone}.yaml"
+
+
+def nms_free_map(best: Path, data: Path, imgsz: int) -> float:
+    """mAP50-95 of an end-to-end checkpoint validated with nms=False, kept beside it once measured."""
+    from ultralytics import YOLO
+
+    done = best.parent.parent / "nms-false.json"
+    if not done.is_file():
+        metrics = YOLO(best).val(data=str(data), split="val", imgsz=imgsz, batch=16, nms=False, plots=False,
+                                 project=str(best.parent.parent), name="val-nms-false", exist_ok=True)  # fmt: skip
+        done.write_text(json.dumps({"map50_95": float(metrics.box.map), "map50": float(metrics.box.map50)}))
+    return json.loads(done.read_text())["map50_95"]
+
+
+def seeds_of(project: Path, model: str) -> list[dict]:
+    """Each seed's result.json of a bench-accuracy run of `model` in `project`."""
+    from ultralytics_light.accuracy.plan import run_folder
+
+    name = Path(model).stem
+    return [json.loads((run_folder(project, name, seed) / "result.json").read_text()) for seed in SEEDS]
+
+
+def cell(values: list[float]) -> str:
+    """'mean (seed 0, seed 1)'."""
+    return f"{statistics.mean(values):.3f} ({', '.join(f'{v:.3f}' for v in values)})"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--coco128", type=Path, required=True)
+    parser.add_argument("--sets", nargs="+", choices=list(SETS), default=list(SETS))
+    parser.add_argument("--work", type=Path, default=Path("build/end-to-end-accuracy"), help="data and runs")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "end_to_end_accuracy.md")
+    parser.add_argument("common", nargs="*", help="bench-accuracy / yolo train KEY=VALUE for every run")
+    args = parser.parse_args(argv)
+    work, coco128 = args.work.resolve(), args.coco128.resolve()
+    lines = [
+        "# End-to-end (NMS-free) lite models against their NMS twins",
+        "",
+        f"Each pair trained alike (bench-accuracy, seeds {','.join(map(str, SEEDS))}); mAP50-95 on the held-out split, "
+        f"mean (seed 0, seed 1). kept: the end-to-end model with nms=False over its NMS twin (goal: at least "
+        f"{KEPT:.0%}).",
+        "",
+        "| data | backbone start | NMS lite (yolo11n-lite) | end-to-end, nms=False | kept | end-to-end, with NMS |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name in args.sets:
+        backbones, budget = SETS[name]
+        if name == "person":
+            data, imgsz = write_split(coco128, work / "person", "person"), None
+        else:
+            data = write_shapes_set(work / "shapes", coco128 / "images" / "train2017", size=SHAPES_IMGSZ)
+            imgsz = SHAPES_IMGSZ
+        common = [f"seeds={','.join(map(str, SEEDS))}", "runs=2", "warmup=0", *budget, *args.common]
+        for backbone in backbones:
+            project = work / "runs" / name
+            rows = bench_accuracy(project, data, list(pair(backbone)), common)
+            twin, end2end = (seeds_of(project, model) for model in pair(backbone))
+            size = imgsz or end2end[0]["recipe"]["imgsz"]
+            nms_free = [nms_free_map(Path(run["best"]), data, size) for run in end2end]
+            with_nms = [run["map50_95"] for run in end2end]
+            baseline = [run["map50_95"] for run in twin]
+            kept = statistics.mean(nms_free) / statistics.mean(baseline) if statistics.mean(baseline) else 0.0
+            lines.append(f"| {name} | {backbone}: {rows[0]['init']} | {cell(baseline)} | {cell(nms_free)} | "
+                         f"{kept:.0%}{'' if kept >= KEPT else ' ✗'} | {cell(with_nms)} |")  # fmt: skip
+            args.out.write_text("\n".join(lines) + "\n")  # published as each pair is measured
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
