@@ -71,7 +71,10 @@ def test_bench_accuracy_reports_every_model_and_resumes(run_fresh, detect_datase
     kept_mtime = kept.stat().st_mtime_ns
 
     result = run_fresh(sys.executable, "-m", "ultralytics_light", "bench-accuracy", *args)
-    recipe = "recipe: epochs=2 imgsz=64 batch=4 warmup_epochs=0 val=False plots=False workers=0 nbs=4 seeds=0\n"
+    recipe = (
+        "recipe: epochs=2 imgsz=64 batch=4 optimizer=SGD lr0=0.01 warmup_epochs=0 val=False plots=False workers=0 "
+        "nbs=4 seeds=0\n"
+    )
     assert recipe in result.stdout
     assert "yolo11n-lite-mnasnet: no ImageNet weights here, so it trains from scratch" in result.stdout
     for line in (
