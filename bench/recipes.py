@@ -88,7 +88,9 @@ def table(rows: dict[str, dict]) -> list[str]:
     lines = ["| trial | mAP50 | mAP50-95 | mAP50-95 ÷ plain | best or within spread |", "|---|---|---|---|---|"]
     for key, row in rows.items():
         cells = [f"{float(row[m]):.3f} ± {float(row[f'{m}_spread']) / 2:.3f}" for m in ("map50", "map50_95")]
-        ratio = f"{float(row['map50_95']) / float(plain['map50_95']):.2f}" if plain and float(plain["map50_95"]) else ""
+        # blank where plain shows as 0.000: a ratio to (almost) nothing says nothing
+        shown = plain and round(float(plain["map50_95"]), 3) > 0
+        ratio = f"{float(row['map50_95']) / float(plain['map50_95']):.2f}" if shown else ""
         mark = "best" if row is best else ("yes" if within_spread(row, best) else "")
         lines.append(f"| {TRIALS[key][0]} | {cells[0]} | {cells[1]} | {ratio} | {mark} |")
     return lines
@@ -136,7 +138,8 @@ def main(argv: list[str] | None = None) -> None:
         "",
         f"`{args.model}` from ImageNet, trained at bench-accuracy's budget ({budget}), seeds {seeds}, on each data "
         "set's train split; mAP on its held-out split after the last epoch. ± is half the seed-to-seed range; "
-        "within spread: its mAP50-95 range over the seeds overlaps the best trial's.",
+        "÷ plain: blank where plain's mAP50-95 shows as 0.000; within spread: its mAP50-95 range over the seeds "
+        "overlaps the best trial's.",
     ]
     for name, rows in results.items():
         lines += ["", f"## {name} ({described[name]} images)", "", *table(rows)]

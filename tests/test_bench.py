@@ -187,6 +187,8 @@ def test_recipe_verdict_counts_trials_within_the_seed_spread_of_the_best():
     lines = table(one)
     assert lines[2].startswith("| plain") and lines[2].endswith("| 1.00 |  |")
     assert lines[3].endswith("| 2.00 | best |") and lines[4].endswith("| 1.80 | yes |")  # 0.18 + 0.02 >= 0.20 - 0.01
+    nothing = {"plain": row(0.0004, 0.0), "sgd": row(0.02, 0.0)}  # plain shows as 0.000: no ratio to it
+    assert table(nothing)[3].endswith("| 0.020 ± 0.000 |  | best |")
     summary = "\n".join(verdict({"one": one, "other": other}))
     assert "| optimizer=SGD lr0=0.01 nbs=16 warmup_epochs=0 | one, other (2/2) |" in summary
     assert "| optimizer=auto nbs=16 warmup_epochs=0 | one (1/2) |" in summary
