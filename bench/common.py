@@ -128,19 +128,23 @@ def best(project: Path, label: str) -> Path:
 # --------------------------------------------------------------------------------------------- ONNX Runtime INT8
 
 
-def calibration_images(data: str, imgsz: int) -> list[np.ndarray]:
-    """The data's train images as the export takes them: letterboxed RGB in [0, 1], NCHW."""
-    import cv2
+def letterboxed(image: np.ndarray, imgsz: int) -> np.ndarray:
+    """A decoded BGR image as a square export takes it, as Ultralytics' predictor makes it: LetterBox to `imgsz`,
+    RGB, NCHW, float32 in [0, 1]."""
     from ultralytics.data.augment import LetterBox
+
+    boxed = LetterBox((imgsz, imgsz), auto=False)(image=image)
+    return np.ascontiguousarray(boxed[..., ::-1].transpose(2, 0, 1)[None], np.float32) / 255
+
+
+def calibration_images(data: str, imgsz: int) -> list[np.ndarray]:
+    """The data's train images as the export takes them (`letterboxed`)."""
+    import cv2
     from ultralytics.data.utils import check_det_dataset
 
     train = check_det_dataset(data)["train"]
-    letterbox = LetterBox((imgsz, imgsz), auto=False)
     files = sorted(p for p in Path(train).glob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
-    return [
-        np.ascontiguousarray(letterbox(image=cv2.imread(str(f)))[..., ::-1].transpose(2, 0, 1)[None], np.float32) / 255
-        for f in files
-    ]
+    return [letterboxed(cv2.imread(str(f)), imgsz) for f in files]
 
 
 def quantize(fp32: Path, out: Path, images: list[np.ndarray], options: dict, exclude: list[str]) -> Path:

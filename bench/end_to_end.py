@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from bench.coco_splits import write_split
-from bench.common import bench_accuracy, best
+from bench.common import bench_accuracy, best, letterboxed
 from ultralytics_light.timing import machine, ort_options, summary
 
 TRAIN = ["epochs=10", "seeds=0", "runs=2", "warmup=0"]  # bench-accuracy's recipe otherwise; timing there is not used
@@ -72,14 +72,12 @@ class Pipeline:
 
     def run(self, image: np.ndarray, conf: float) -> torch.Tensor:
         """Final boxes of one image, timed stage by stage into self.times."""
-        from ultralytics.data.augment import LetterBox
         from ultralytics.utils import nms, ops
 
         t0 = time.perf_counter()
-        letterboxed = LetterBox((self.size, self.size), auto=False)(image=image)
-        x = torch.from_numpy(np.ascontiguousarray(letterboxed[..., ::-1].transpose(2, 0, 1)[None])).float() / 255
+        x = letterboxed(image, self.size)
         t1 = time.perf_counter()
-        out = self.session.run(None, {self.session.get_inputs()[0].name: x.numpy()})[0]
+        out = self.session.run(None, {self.session.get_inputs()[0].name: x})[0]
         t2 = time.perf_counter()
         boxes = nms.non_max_suppression(torch.from_numpy(out), conf, IOU, max_det=MAX_DET,
                                         end2end=self.export == "end2end")[0]  # fmt: skip
@@ -91,12 +89,8 @@ class Pipeline:
 
     def count_candidates(self, images: list[np.ndarray]) -> None:
         """Per image and threshold, the boxes that reach the postprocessing (before NMS; all for end2end)."""
-        from ultralytics.data.augment import LetterBox
-
         for image in images:
-            letterboxed = LetterBox((self.size, self.size), auto=False)(image=image)
-            x = np.ascontiguousarray(letterboxed[..., ::-1].transpose(2, 0, 1)[None], np.float32) / 255
-            out = self.session.run(None, {self.session.get_inputs()[0].name: x})[0]
+            out = self.session.run(None, {self.session.get_inputs()[0].name: letterboxed(image, self.size)})[0]
             scores = out[0, :, 4] if self.export == "end2end" else out[0, 4:].max(0)
             for conf in CONFS:
                 self.candidates.setdefault(conf, []).append(int((scores > conf).sum()))

@@ -13,11 +13,11 @@ from ultralytics.utils.nms import non_max_suppression
 
 END2END = "yolo26n-lite-shufflenetv2.yaml"  # also one of conftest.FAMILY_MODELS: fuse, ONNX with nms, reload
 
-PREDICT_AND_VALIDATE = """
+VALIDATE_BOTH_WAYS = """
 import sys
 from ultralytics import YOLO
 
-best, image, data = sys.argv[1:4]
+best, data = sys.argv[1:3]
 model = YOLO(best)  # restricted loading or not, by ULTRALYTICS_SAFE_LOAD
 for nms in (None, False):
     metrics = model.val(data=data, imgsz=64, batch=4, nms=nms, device="cpu", plots=False, workers=0)
@@ -88,11 +88,12 @@ def test_end2end_head_predicts_final_detections_or_nms_candidates(trained, bus_j
 
 @pytest.mark.parametrize("trained", [END2END], indirect=True)
 @pytest.mark.parametrize("safe_load", ["0", "1"])
-def test_end2end_checkpoint_validates_both_ways_after_reloading(trained, safe_load, bus_jpg, detect_dataset, run_fresh,
-                                                                 monkeypatch):  # fmt: skip
+def test_end2end_checkpoint_validates_both_ways_after_reloading(
+    trained, safe_load, detect_dataset, run_fresh, monkeypatch
+):
     monkeypatch.setenv("ULTRALYTICS_SAFE_LOAD", safe_load)
     monkeypatch.setenv("TORCH_HOME", "/nonexistent/torch_home")  # loading never needs ImageNet files
-    out = run_fresh(sys.executable, "-c", PREDICT_AND_VALIDATE, str(trained[1]), str(bus_jpg), str(detect_dataset))
+    out = run_fresh(sys.executable, "-c", VALIDATE_BOTH_WAYS, str(trained[1]), str(detect_dataset))
     assert "VALIDATED None ShuffleNetV2 True" in out.stdout and "VALIDATED False ShuffleNetV2 True" in out.stdout
 
 
