@@ -109,7 +109,8 @@ bench-edge: imagenet-weights
 # Not a test: INT8 against float32 for every shipped detect model, each trained on a synthetic set it learns from
 # scratch (shapes on crops of COCO128's photographs); writes bench/parity.md, then each model's ONNX Runtime INT8
 # under stock Ultralytics' settings and ours (bench/ort-int8-settings.md, about 15 minutes), and publishes both.
-# Hours on 2 cores; resumes where it stopped (runs in build/parity).
+# Many hours on 2 cores, so it resumes across checkouts: each measured model is recorded in
+# bench/parity-records/ and bench/ort-int8-settings-records/ (commit them); runs in build/parity.
 bench-parity: imagenet-weights
 	$(PYTHON) -m bench.parity --backgrounds $(COCO128)/images/train2017
 	$(PYTHON) -m bench.ort_int8_settings --work build/parity

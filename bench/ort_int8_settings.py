@@ -7,7 +7,9 @@ weights per channel, activation ranges averaged over images). Only convolutions 
 as Ultralytics does. Each is validated on bench-parity's held-out split. For each model the stock settings keep less
 than 95 % of, each change is also tried alone, and PyTorch shows how far each layer's output reaches per calibration
 image: under ONNX Runtime's default, one rare image with a large peak sets the INT8 scale of that activation for all.
-Writes ort-int8-settings.md beside this file.
+Each model's result is recorded in ort-int8-settings-records/MODEL.json beside this file (committed, as bench-parity's
+records are): a model measured before is read back, one neither measured nor trained in --work is listed as not
+measured. Writes ort-int8-settings.md beside this file.
 
     python -m bench.ort_int8_settings --work build/parity    # after bench.parity, as `make bench-parity` does
 """
@@ -23,19 +25,35 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import OUR_OPTIONS, WEIGHTED, best, calibration_images, quantize, validate
-from bench.parity import IMGSZ, MEANINGFUL, kept
+from bench.parity import IMGSZ, MEANINGFUL, RECORDS, kept
 from ultralytics_light.patches.onnx_int8_quantize import EXTRA_OPTIONS, QUANTIZE_STATIC
 
 STOCK, OURS = "stock Ultralytics", "ours (`quantize=8` for our models)"
 WAYS = {STOCK: {}, OURS: OUR_OPTIONS}
 ALONE = {"per-channel weights alone": QUANTIZE_STATIC, "averaged ranges alone": {"extra_options": EXTRA_OPTIONS}}
+OWN_RECORDS = Path(__file__).parent / "ort-int8-settings-records"
 
 
-def meaningful(work: Path) -> list[str]:
-    """Labels of the measured models whose float32 ONNX export reaches a meaningful mAP50."""
-    caches = sorted((work / "int8").glob("*.json"))
-    rows = {cache.stem: {row["export"]: row for row in json.loads(cache.read_text())} for cache in caches}
-    return [label for label, exports in rows.items() if exports["onnx fp32"]["map50"] >= MEANINGFUL]
+def meaningful(parity: Path) -> list[str]:
+    """Labels of the models recorded by bench-parity in `parity` whose float32 ONNX export reaches a meaningful
+    mAP50."""
+    records = {path.stem: json.loads(path.read_text()) for path in sorted(parity.glob("*.json"))}
+    return [label for label, record in records.items() if record["exports"]["onnx fp32"]["map50"] >= MEANINGFUL]
+
+
+def recorded(label: str, work: Path, data: str, records: Path) -> tuple[dict[str, float], list[str]] | None:
+    """`measure` of one bench-parity model, read from `records` when measured before; None without a record or a
+    checkpoint in `work`."""
+    record = records / f"{label}.json"
+    if not record.is_file():
+        checkpoint = best(work / "trained", label)
+        if not checkpoint.is_file():
+            return None
+        scores, detail = measure(checkpoint, data)
+        records.mkdir(parents=True, exist_ok=True)
+        record.write_text(json.dumps({"scores": scores, "detail": detail}, indent=1) + "\n")
+    known = json.loads(record.read_text())
+    return known["scores"], known["detail"]
 
 
 def output_peaks(checkpoint: Path, images: list[np.ndarray]) -> list[str]:
@@ -99,6 +117,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=Path("build/parity"), help="bench/parity.py's work folder")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "ort-int8-settings.md")
+    parser.add_argument("--parity-records", type=Path, default=RECORDS, help="bench/parity.py's --records")
+    parser.add_argument("--records", type=Path, default=OWN_RECORDS, help="each measured model's result (committed)")
     args = parser.parse_args(argv)
     work = args.work.resolve()
     data = str(work / "shapes" / "data.yaml")
@@ -106,9 +126,13 @@ def main(argv: list[str] | None = None) -> None:
         f"| model | float32 | {STOCK} | {OURS} |",
         "|---|---|---|---|",
     ]
-    details = []
-    for label in meaningful(work):
-        scores, detail = measure(best(work / "trained", label), data)
+    details, missing = [], []
+    for label in meaningful(args.parity_records):
+        result = recorded(label, work, data, args.records)
+        if result is None:
+            missing.append(label)
+            continue
+        scores, detail = result
         base = scores["float32"]
         cells = " | ".join(f"{scores[way]:.3f} ({scores[way] / base:.0%})" for way in (STOCK, OURS))
         summary.append(f"| {label} | {base:.3f} | {cells} |")
@@ -125,6 +149,7 @@ def main(argv: list[str] | None = None) -> None:
         "within about 0.01 of `yolo export`'s (bench/parity.md), whose loader resizes the images slightly differently.",
         "",
         *summary,
+        *(["", f"Not measured (no record, no checkpoint in {args.work}): {', '.join(missing)}."] if missing else []),
         *details,
     ]
     args.out.write_text("\n".join(lines) + "\n")

@@ -9,8 +9,10 @@ synthetic set it can learn from scratch on a CPU (`shapes.py`: three shape class
    and ShuffleNetV2), float32 and INT8 (`quantize=8` calibrated on the train split), validates every export on the
    held-out val split and times it.
 
-Every step resumes: training runs are read back, and each model's exports are kept in WORK/int8/MODEL.json. Writes
-parity.md beside this file.
+Every step resumes: training runs are read back, each model's exports are kept in WORK/int8/MODEL.json, and each
+measured model's result is recorded in parity-records/MODEL.json beside this file. Those records are committed, so a
+fresh checkout goes on where the last one stopped (the whole bench is hours more than one sitting on 2 cores); a
+record made with another recipe or data is measured again. Writes parity.md beside this file.
 
     python -m bench.parity --backgrounds ../shared/datasets/coco128/images/train2017  # as make does
     python -m bench.parity --models yolo11n-lite-shufflenetv2.yaml epochs=2             # any yolo train KEY=VALUE
@@ -31,6 +33,7 @@ IMGSZ = 160
 RECIPE = ["epochs=50", f"imgsz={IMGSZ}"]  # after bench-accuracy's: batch 16, nbs 16, no warm-up
 LITERT = {"yolo11n-lite-mobilenetv2", "yolo11n-lite-shufflenetv2"}  # the edge pair; LiteRT exports are slow
 KEPT = 0.95  # INT8 keeps at least this share of the float32 export's mAP50
+RECORDS = Path(__file__).parent / "parity-records"
 MEANINGFUL = 0.3  # float32 mAP50 below this: too few real detections for parity to mean much
 
 
@@ -52,6 +55,24 @@ def exports(checkpoint: Path, label: str, data: Path, cache: Path) -> dict[str, 
         cache.parent.mkdir(parents=True, exist_ok=True)
         cache.write_text(json.dumps(rows, indent=1))
     return {row["export"]: row for row in json.loads(cache.read_text())}
+
+
+def measured(model: str, work: Path, data: Path, common: list[str], backgrounds: str, records: Path) -> dict:
+    """A model's record ({'recipe', 'backgrounds', 'init', 'map50', 'exports'}): read from `records` when it was
+    measured with this recipe on these backgrounds, else trained, exported, measured and recorded there."""
+    label = Path(model).stem
+    record = records / f"{label}.json"
+    if record.is_file():
+        known = json.loads(record.read_text())
+        if (known["recipe"], known["backgrounds"]) == (common, backgrounds):
+            return known
+    row = bench_accuracy(work / "trained", data, [model], common)[0]
+    rows = exports(best(work / "trained", label), label, data, work / "int8" / f"{label}.json")
+    result = {"recipe": common, "backgrounds": backgrounds, "init": row["init"], "map50": float(row["map50"]),
+              "exports": rows}  # fmt: skip
+    records.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps(result, indent=1) + "\n")
+    return result
 
 
 def map50s(rows: dict[str, dict], fmt: str) -> tuple[float, float] | None:
@@ -79,11 +100,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--models", nargs="+", default=None, help="model YAMLs (default: every shipped detect model)")
     parser.add_argument("--work", type=Path, default=Path("build/parity"), help="data, runs and exports (resumable)")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "parity.md")
+    parser.add_argument("--records", type=Path, default=RECORDS, help="each measured model's result (committed)")
     parser.add_argument("common", nargs="*", help="bench-accuracy / yolo train KEY=VALUE for every training run")
     args = parser.parse_args(argv)
     work = args.work.resolve()
     data = write_shapes_set(work / "shapes", args.backgrounds.resolve() if args.backgrounds else None, size=IMGSZ)
     models = args.models or detect_models()
+    backgrounds = args.backgrounds.name if args.backgrounds else "noise"
     common = [*RECIPE, *args.common]  # a KEY=VALUE given later overrides ours
 
     table = [
@@ -93,12 +116,10 @@ def main(argv: list[str] | None = None) -> None:
     ]
     counts = {"onnx": [0, 0], "openvino": [0, 0], "litert": [0, 0]}  # [kept within KEPT, measured], meaningful models
     for model in models:  # one model at a time, each published as soon as it is measured
-        row = bench_accuracy(work / "trained", data, [model], common)[0]
-        label = row["model"]
-        rows = exports(best(work / "trained", label), label, data, work / "int8" / f"{label}.json")
-        pairs = {fmt: map50s(rows, fmt) for fmt in counts}
+        record = measured(model, work, data, common, backgrounds, args.records)
+        pairs = {fmt: map50s(record["exports"], fmt) for fmt in counts}
         cells = " | ".join(cell(pair) for pair in pairs.values())
-        table.append(f"| {label} | {row['init']} | {float(row['map50']):.3f} | {cells} |")
+        table.append(f"| {Path(model).stem} | {record['init']} | {record['map50']:.3f} | {cells} |")
         for fmt, pair in pairs.items():
             if pair is not None and pair[0] >= MEANINGFUL:
                 counts[fmt][0] += kept(*pair)
