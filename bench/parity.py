@@ -57,19 +57,27 @@ def exports(checkpoint: Path, label: str, data: Path, cache: Path) -> dict[str, 
     return {row["export"]: row for row in json.loads(cache.read_text())}
 
 
-def measured(model: str, work: Path, data: Path, common: list[str], backgrounds: str, records: Path) -> dict:
-    """A model's record ({'recipe', 'backgrounds', 'init', 'map50', 'exports'}): read from `records` when it was
-    measured with this recipe on these backgrounds, else trained, exported, measured and recorded there."""
-    label = Path(model).stem
-    record = records / f"{label}.json"
+def current(record: Path, common: list[str], backgrounds: str) -> dict | None:
+    """The record at `record` if it was made with this recipe on these backgrounds, else None."""
     if record.is_file():
         known = json.loads(record.read_text())
         if (known["recipe"], known["backgrounds"]) == (common, backgrounds):
             return known
+    return None
+
+
+def measured(model: str, work: Path, data: Path, common: list[str], backgrounds: str, records: Path) -> dict:
+    """A model's record ({'recipe', 'backgrounds', 'machine', 'init', 'map50', 'exports'}): read from `records`
+    when it was measured with this recipe on these backgrounds, else trained, exported, measured and recorded there."""
+    label = Path(model).stem
+    record = records / f"{label}.json"
+    known = current(record, common, backgrounds)
+    if known is not None:
+        return known
     row = bench_accuracy(work / "trained", data, [model], common)[0]
     rows = exports(best(work / "trained", label), label, data, work / "int8" / f"{label}.json")
-    result = {"recipe": common, "backgrounds": backgrounds, "init": row["init"], "map50": float(row["map50"]),
-              "exports": rows}  # fmt: skip
+    result = {"recipe": common, "backgrounds": backgrounds, "machine": machine(2), "init": row["init"],
+              "map50": float(row["map50"]), "exports": rows}  # fmt: skip
     records.mkdir(parents=True, exist_ok=True)
     record.write_text(json.dumps(result, indent=1) + "\n")
     return result
@@ -109,27 +117,33 @@ def main(argv: list[str] | None = None) -> None:
     backgrounds = args.backgrounds.name if args.backgrounds else "noise"
     common = [*RECIPE, *args.common]  # a KEY=VALUE given later overrides ours
 
+    shown = list(dict.fromkeys([*detect_models(), *models]))  # the table: every model recorded so far, in order
+    for model in models:  # one model at a time, each published as soon as it is measured
+        measured(model, work, data, common, backgrounds, args.records)
+        publish([(Path(m).stem, current(args.records / f"{Path(m).stem}.json", common, backgrounds)) for m in shown],
+                common, args.out)  # fmt: skip
+
+
+def publish(records: list[tuple[str, dict | None]], common: list[str], out: Path) -> None:
+    """Write parity.md from the models' records (None: not measured yet, left out)."""
     table = [
         "| model | backbone start | PyTorch mAP50 | ONNX Runtime FP32 → INT8 | OpenVINO FP32 → INT8 "
         "| LiteRT FP32 → INT8 |",
         "|---|---|---|---|---|---|",
     ]
     counts = {"onnx": [0, 0], "openvino": [0, 0], "litert": [0, 0]}  # [kept within KEPT, measured], meaningful models
-    for model in models:  # one model at a time, each published as soon as it is measured
-        record = measured(model, work, data, common, backgrounds, args.records)
+    for label, record in records:
+        if record is None:
+            continue
         pairs = {fmt: map50s(record["exports"], fmt) for fmt in counts}
         cells = " | ".join(cell(pair) for pair in pairs.values())
-        table.append(f"| {Path(model).stem} | {record['init']} | {record['map50']:.3f} | {cells} |")
+        table.append(f"| {label} | {record['init']} | {record['map50']:.3f} | {cells} |")
         for fmt, pair in pairs.items():
             if pair is not None and pair[0] >= MEANINGFUL:
                 counts[fmt][0] += kept(*pair)
                 counts[fmt][1] += 1
-        publish(table, counts, common, args.out)
-
-
-def publish(table: list[str], counts: dict[str, list[int]], common: list[str], out: Path) -> None:
-    """Write parity.md from the rows measured so far."""
     names = {"onnx": "ONNX Runtime", "openvino": "OpenVINO", "litert": "LiteRT"}
+    machines = "; and on ".join(dict.fromkeys(record["machine"] for _, record in records if record is not None))
     summary = "; ".join(f"{names[fmt]} {done} of {total}" for fmt, (done, total) in counts.items())
     headline = f"INT8 keeps {KEPT:.0%} of the float32 mAP50 (models reaching {MEANINGFUL} in float32): {summary}."
     text = "\n".join(
@@ -137,7 +151,7 @@ def publish(table: list[str], counts: dict[str, list[int]], common: list[str], o
             "# INT8 against float32, every shipped detect model",
             "",
             f"Data: `bench/shapes.py`, {IMGSZ} px; recipe: bench-accuracy's with {' '.join(common)}. Measured on "
-            f"{machine(2)}.",
+            f"{machines}.",
             f"INT8 with Ultralytics' `quantize=8`, calibrated on the train split; mAP50 with `yolo val` on the "
             f"held-out val split; ✗: INT8 keeps less than {KEPT:.0%} of the float32 export's mAP50. Latency: "
             "`bench/int8.md`.",
