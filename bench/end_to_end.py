@@ -1,10 +1,16 @@
 """End-to-end CPU latency, as a deployed detector spends it: image in, final boxes out.
 
-For each model (default: every lite model at scale n, with NMS and end-to-end, and stock yolo11n and yolo26n), from a
-checkpoint trained on COCO128's 80 classes (`coco_splits.py`: 96 train images; TRAIN's short budget), so that its
-scores, and so the number of candidates above a threshold, are a trained detector's. Each ONNX export (Ultralytics'
-exporter; `nms` unset, and also nms=False for a model with an end-to-end head) runs on real photographs: Ultralytics'
-bus.jpg and zidane.jpg, and the held-out COCO128 image with the most boxes. One pass is:
+Every model (default: every lite model at scale n, with NMS and end-to-end, and stock yolo11n and yolo26n) is exported
+from a checkpoint trained on COCO128's 80 classes (`coco_splits.py`: 96 train images) with Ultralytics' exporter
+(`nms` unset, and also nms=False for a model with an end-to-end head) and run on real photographs: Ultralytics'
+bus.jpg and zidane.jpg, and the held-out COCO128 image with the most boxes.
+
+The postprocessing time depends on how many candidates pass the threshold, so on how well the checkpoint detects,
+and a model trained from scratch on 96 images for TRAIN's budget scores no anchor above even 0.001. The REFERENCE pair
+(the lite MobileNetV2 with NMS and its end-to-end twin, from ImageNet, REFERENCE_TRAIN's longer budget) does: its
+scores are a detector's. So each model's end-to-end figure is its own preprocess and graph, timed, plus the
+postprocess of the reference export of its kind (NMS or nms=False) at the same size and threshold, timed in the same
+round; the reference rows are measured whole, and each model's own postprocess stays in the CSV. One pass is:
 
 1. preprocess: Ultralytics' LetterBox to the export's square size, BGR to RGB, HWC to CHW, to [0, 1] (as its
    predictor does; the image is already decoded, as a camera frame is);
@@ -14,8 +20,8 @@ bus.jpg and zidane.jpg, and the held-out COCO128 image with the most boxes. One 
    export, at conf=0.25 (Ultralytics' default) and conf=0.001 (what validation uses).
 
 Every pass of every model is timed interleaved, round after round, at 640 and 320. Writes end_to_end.md and
-end_to_end.csv beside this file; `make bench` publishes them (docs: Benchmarks). Training runs stay under --work,
-so a rerun retrains nothing.
+end_to_end.csv beside this file; `make bench` publishes them (docs: Benchmarks, Deploying). Training runs stay under
+--work, so a rerun retrains nothing.
 
     python -m bench.end_to_end --coco128 ../shared/datasets/coco128          # as make bench runs it
     python -m bench.end_to_end --coco128 … --models yolo26n-lite-shufflenetv2.yaml yolo26n.yaml --runs 3
@@ -38,6 +44,9 @@ from bench.common import bench_accuracy, best, letterboxed
 from ultralytics_light.timing import machine, ort_options, summary
 
 TRAIN = ["epochs=10", "seeds=0", "runs=2", "warmup=0"]  # bench-accuracy's recipe otherwise; timing there is not used
+REFERENCE = {"nms": "yolo11n-lite-mobilenetv2.yaml", "end2end": "yolo26n-lite-mobilenetv2.yaml"}  # ImageNet here
+REFERENCE_TRAIN = ["epochs=40", "seeds=0", "runs=2", "warmup=0"]  # enough for candidates above conf=0.001
+REFERENCE_LABEL = " (reference)"
 STOCK = ("yolo11n.yaml", "yolo26n.yaml")
 CONFS = (0.25, 0.001)
 IOU, MAX_DET = 0.7, 300  # Ultralytics' predict defaults
@@ -67,6 +76,7 @@ class Pipeline:
     export: str  # "nms" (NMS after the graph) or "end2end" (nms=False)
     size: int
     session: object
+    reference: bool = False  # a REFERENCE checkpoint, whose postprocess the others are given
     times: dict[str, list[float]] = field(default_factory=dict)  # "{conf} {stage}" -> ms per pass, all images
     candidates: dict[float, list[int]] = field(default_factory=dict)  # conf -> boxes before NMS, per image
 
@@ -96,7 +106,8 @@ class Pipeline:
                 self.candidates.setdefault(conf, []).append(int((scores > conf).sum()))
 
 
-def pipelines(checkpoint: Path, label: str, sizes: list[int], threads: int, folder: Path) -> list[Pipeline]:
+def pipelines(checkpoint: Path, label: str, sizes: list[int], threads: int, folder: Path,
+              reference: bool = False) -> list[Pipeline]:  # fmt: skip
     """The model's ONNX exports (with NMS after the graph; and nms=False where its head has a one-to-one branch),
     moved into `folder`, as ONNX Runtime sessions, one per size."""
     import onnxruntime as ort
@@ -110,7 +121,7 @@ def pipelines(checkpoint: Path, label: str, sizes: list[int], threads: int, fold
             onnx = Path(YOLO(checkpoint).export(format="onnx", imgsz=size, **kwargs))
             onnx = onnx.replace(folder / f"{label}-{export}-{size}.onnx")
             session = ort.InferenceSession(str(onnx), ort_options(threads), providers=["CPUExecutionProvider"])
-            found.append(Pipeline(label, export, size, session))
+            found.append(Pipeline(label, export, size, session, reference))
     return found
 
 
@@ -130,17 +141,30 @@ def time_rounds(found: list[Pipeline], images: list[np.ndarray], warmup: int, ru
 
 
 def rows_of(found: list[Pipeline], images: int) -> list[dict]:
-    """One row per pipeline: per threshold, median ms per image end to end and by stage, and mean candidates."""
+    """One row per pipeline: per threshold, median ms per image end to end (its own preprocess and graph, the
+    postprocess of the reference of its kind; a reference whole) and by stage, and mean candidates, its own and the
+    reference's."""
+
+    def per_round(p: Pipeline, conf: float, stage: str) -> np.ndarray:
+        # a pass is one image; a round has `images` passes, averaged per round so the median is over rounds
+        return np.array(p.times[f"{conf} {stage}"]).reshape(-1, images).mean(1)
+
+    references = {(p.export, p.size): p for p in found if p.reference}
     rows = []
     for p in found:
-        row = {"model": p.model, "export": p.export, "size": p.size}
+        ref = references[(p.export, p.size)]
+        row = {"model": p.model, "export": p.export, "size": p.size, "reference": p.reference}
         for conf in CONFS:
-            # a pass is one image; each round has `images` passes, summed per round so the median is per round
-            stages = {s: np.array(p.times[f"{conf} {s}"]).reshape(-1, images).sum(1) / images for s in STAGES}
-            row[f"ms_{conf}"], row[f"iqr_{conf}"] = summary(list(sum(stages.values())))
-            for stage, values in stages.items():
-                row[f"{stage}_ms_{conf}"] = float(np.median(values))
-            row[f"candidates_{conf}"] = float(np.mean(p.candidates[conf]))
+            own = {stage: per_round(p, conf, stage) for stage in STAGES}
+            total = own["pre"] + own["graph"] + per_round(ref, conf, "post")
+            row[f"ms_{conf}"], row[f"iqr_{conf}"] = summary(list(total))
+            row[f"own_ms_{conf}"] = float(np.median(sum(own.values())))
+            for stage in ("pre", "graph"):
+                row[f"{stage}_ms_{conf}"] = float(np.median(own[stage]))
+            row[f"post_ms_{conf}"] = float(np.median(per_round(ref, conf, "post")))
+            row[f"own_post_ms_{conf}"] = float(np.median(own["post"]))
+            row[f"candidates_{conf}"] = float(np.mean(ref.candidates[conf]))
+            row[f"own_candidates_{conf}"] = float(np.mean(p.candidates[conf]))
         rows.append(row)
     return rows
 
@@ -154,22 +178,30 @@ def add_ratios(rows: list[dict]) -> None:
             row[f"ratio_{conf}"] = row[f"ms_{conf}"] / ref[f"ms_{conf}"] if ref else float("nan")
 
 
-def markdown(rows: list[dict], sizes: list[int], about: str, images: list[str], train: str) -> str:
+def markdown(rows: list[dict], sizes: list[int], about: str, images: list[str], train: str, reference: str) -> str:
     by = {(r["model"], r["export"], r["size"]): r for r in rows}
     heads = {"nms": "NMS after the graph", "end2end": "nms=False (NMS-free)"}
+    top = max(sizes)
+    refs = {r["export"]: r for r in rows if r["reference"] and r["size"] == top}
+    own = [r for r in rows if not r["model"].endswith(REFERENCE_LABEL) and r["size"] == top]
+    counts = "; ".join(f"{heads[e]} {r['candidates_0.25']:.0f} / {r['candidates_0.001']:.0f}" for e, r in refs.items())
     lines = [
         "# End-to-end latency: image in, final boxes out",
         "",
         f"Measured on {about}. Images: {', '.join(images)} (decoded; the median over rounds of the mean per image). "
-        f"Checkpoints: {train}. Per pass: Ultralytics' LetterBox and normalization, the ONNX Runtime session, then "
-        f"Ultralytics' `non_max_suppression` (IoU {IOU}, at most {MAX_DET} boxes; for an nms=False export only its "
-        f"confidence filter) and `scale_boxes`. All passes timed interleaved. ÷ 26n: over yolo26n exported the same "
-        f"way. Candidates: boxes above the threshold that reach the postprocessing, mean per image, at "
-        f"{max(sizes)} px.",
+        f"Per pass: Ultralytics' LetterBox and normalization, the ONNX Runtime session, then Ultralytics' "
+        f"`non_max_suppression` (IoU {IOU}, at most {MAX_DET} boxes; for an nms=False export only its confidence "
+        f"filter) and `scale_boxes`. All passes timed interleaved. ÷ 26n: over yolo26n exported the same way.",
+        "",
+        f"Checkpoints: {train}. Candidates (boxes above the threshold that reach the postprocessing, mean per image "
+        f"at {top} px, ≥ 0.25 / ≥ 0.001): at most {max(r['own_candidates_0.25'] for r in own):.0f} / "
+        f"{max(r['own_candidates_0.001'] for r in own):.0f} for these checkpoints; for the reference exports, "
+        f"{reference}: {counts}. The postprocess time follows the candidates, so each figure is the model's own "
+        f"preprocess and graph plus the postprocess of the reference export of its kind at the same size and "
+        f"threshold, timed in the same round; the reference rows are timed whole.",
         "",
     ]
-    head = "| model | export | candidates ≥ 0.25 / ≥ 0.001 |"
-    rule = "|---|---|---|"
+    head, rule = "| model | export |", "|---|---|"
     for s in sizes[::-1]:
         head += f" {s} conf=0.25 ms | {s} ÷ 26n | {s} conf=0.001 ms | {s} ÷ 26n |"
         rule += "---|---|---|---|"
@@ -177,16 +209,16 @@ def markdown(rows: list[dict], sizes: list[int], about: str, images: list[str], 
     models = list(dict.fromkeys(r["model"] for r in rows))
     for model in models:
         for export in ("nms", "end2end"):
-            if (model, export, sizes[0]) not in by:
+            if (model, export, top) not in by:
                 continue
-            top = by[(model, export, max(sizes))]
-            cells = [model, heads[export], f"{top['candidates_0.25']:.0f} / {top['candidates_0.001']:.0f}"]
+            cells = [model, heads[export]]
             for s in sizes[::-1]:
                 r = by[(model, export, s)]
                 for conf in CONFS:
                     cells += [f"{r[f'ms_{conf}']:.1f} ± {r[f'iqr_{conf}']:.1f}", f"{r[f'ratio_{conf}']:.2f}"]
             lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", *goals(by, models, max(sizes)), "", *breakdown(by, models, max(sizes))]
+    plain = [m for m in models if not m.endswith(REFERENCE_LABEL)]
+    lines += ["", *goals(by, plain, top), "", *breakdown(by, plain, top)]
     return "\n".join(lines) + "\n"
 
 
@@ -219,7 +251,8 @@ def breakdown(by: dict, models: list[str], size: int) -> list[str]:
     end2end = [m for m in models if m.startswith("yolo26n-lite-") and (m, "end2end", size) in by]
     picks = [min(end2end, key=lambda m: by[(m, "end2end", size)]["ms_0.25"])] if end2end else []
     picks += [m for m in ("yolo26n",) if (m, "nms", size) in by]
-    lines = [f"Where the time goes at {size} (ms per image, medians):", ""]
+    picks += list(dict.fromkeys(r["model"] for r in by.values() if r["model"].endswith(REFERENCE_LABEL)))
+    lines = [f"Where the time goes at {size} (ms per image, medians; postprocess: the reference's):", ""]
     lines += ["| model | export | conf | preprocess | graph | postprocess | total |", "|---|---|---|---|---|---|---|"]
     for m in picks:
         for export in ("nms", "end2end"):
@@ -230,6 +263,12 @@ def breakdown(by: dict, models: list[str], size: int) -> list[str]:
                 stages = [f"{r[f'{s}_ms_{conf}']:.1f}" for s in STAGES]
                 lines.append(f"| {m} | {export} | {conf} | {' | '.join(stages)} | {r[f'ms_{conf}']:.1f} |")
     return lines
+
+
+def budget(train: list[str]) -> str:
+    """The training settings that differ from bench-accuracy's recipe, as it reads them (the last value of a key)."""
+    settings = dict(arg.split("=", 1) for arg in train)
+    return " ".join(f"{k}={v}" for k, v in settings.items() if k not in {"seeds", "runs", "warmup"})
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -255,7 +294,9 @@ def main(argv: list[str] | None = None) -> None:
     data = args.data.resolve() if args.data else write_split(args.coco128.resolve(), work / "coco80", "coco80")
     models = args.models or [*lite_models(), *STOCK]
     train = [*TRAIN, *args.common]  # a KEY=VALUE given later overrides ours
+    reference_train = [*REFERENCE_TRAIN, *args.common]
     bench_accuracy(work / "trained", data, models, train)
+    bench_accuracy(work / "reference", data, list(REFERENCE.values()), reference_train)
     labels = [Path(model).stem for model in models]  # bench-accuracy's names for them, in the order given
     assets = Path(ultralytics.__file__).parent / "assets"
     files = [assets / "bus.jpg", assets / "zidane.jpg", crowded_image(data)]
@@ -265,6 +306,12 @@ def main(argv: list[str] | None = None) -> None:
     for i, label in enumerate(labels, 1):
         print(f"[{i}/{len(labels)}] exporting {label} …", flush=True)
         found += pipelines(best(work / "trained", label), label, args.sizes, args.threads, work / "onnx")
+    for kind, model in REFERENCE.items():  # both exports of the end-to-end one: the same checkpoint both ways
+        label = Path(model).stem
+        for pipeline in pipelines(best(work / "reference", label), label + REFERENCE_LABEL, args.sizes, args.threads,
+                                  work / "onnx"):  # fmt: skip
+            pipeline.reference = pipeline.export == kind
+            found.append(pipeline)
     for pipeline in found:
         pipeline.count_candidates(images)
     print(f"timing {len(found)} exports × {len(CONFS)} thresholds × {len(images)} images interleaved", flush=True)
@@ -275,11 +322,11 @@ def main(argv: list[str] | None = None) -> None:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    settings = dict(arg.split("=", 1) for arg in train)  # the last value of each key, as bench-accuracy reads them
-    budget = " ".join(f"{k}={v}" for k, v in settings.items() if k not in {"seeds", "runs", "warmup"})
     on = f"{data.parent.name}/{data.name}" if args.data else "COCO128's 80 classes (96 train images)"
-    about_train = f"bench-accuracy's recipe with {budget} on {on}"
-    text = markdown(rows, args.sizes, machine(args.threads), [f.name for f in files], about_train)
+    about_train = f"bench-accuracy's recipe with {budget(train)} on {on}, from scratch where no ImageNet file is here"
+    names = " and ".join(Path(model).stem for model in REFERENCE.values())
+    about_reference = f"{names} from ImageNet with {budget(reference_train)}"
+    text = markdown(rows, args.sizes, machine(args.threads), [f.name for f in files], about_train, about_reference)
     (out / "end_to_end.md").write_text(text)
     print(text)
 

@@ -297,8 +297,47 @@ def int8_real(target: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def end_to_end_heads(target: Path) -> str:
+    """Per backbone at the largest size bench/end_to_end.csv has: the NMS lite model against its end-to-end twin,
+    image in to boxes out at both thresholds, and stock yolo26n's two branches measured alike."""
+    rows = read_csv(BENCH / "end_to_end.csv")
+    sizes = sorted({int(row["size"]) for row in rows})
+    size = sizes[-1]
+    by = {(row["model"], row["export"]): row for row in rows
+          if int(row["size"]) == size and not row["model"].endswith(" (reference)")}  # fmt: skip
+
+    def ms(model: str, export: str) -> str:
+        row = by.get((model, export))
+        return f"{float(row['ms_0.25']):.1f} / {float(row['ms_0.001']):.1f}" if row else ""
+
+    def share(model: str, twin: str, export: str) -> str:
+        ours, theirs = by.get((model, "end2end")), by.get((twin, export))
+        return f"{float(ours['ms_0.001']) / float(theirs['ms_0.001']):.2f}×" if ours and theirs else ""
+
+    lines = [
+        f"Image in, final boxes out at {size} px, ms per image at conf=0.25 / conf=0.001, from `make bench` on "
+        f"{measured_on(BENCH / 'end_to_end.md')}: each model's preprocess and graph, and the postprocess of a "
+        f"reference detector with the same head that has learned to detect "
+        f"({link('the full table and how it is measured', 'benchmarks.md', 'end-to-end-latency', target)}, also at "
+        f"{sizes[0]} px):",
+        "",
+        "| backbone | NMS lite: `yolo11n-lite-…` | end-to-end: `yolo26n-lite-…` with `nms=False` | end-to-end ÷ NMS at "
+        "conf=0.001 |",
+        "|---|---|---|---|",
+    ]
+    backbones = [m.removeprefix("yolo26n-lite-") for m, export in by if export == "end2end" and m != "yolo26n"]
+    for backbone in sorted(backbones, key=lambda b: float(by[(f"yolo26n-lite-{b}", "end2end")]["ms_0.25"])):
+        model, twin = f"yolo26n-lite-{backbone}", f"yolo11n-lite-{backbone}"
+        lines.append(f"| {backbone} | {ms(twin, 'nms')} | {ms(model, 'end2end')} | {share(model, twin, 'nms')} |")
+    if ("yolo26n", "end2end") in by:
+        lines.append(f"| stock yolo26n (its own two branches) | {ms('yolo26n', 'nms')} | {ms('yolo26n', 'end2end')} | "
+                     f"{share('yolo26n', 'yolo26n', 'nms')} |")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
 def embed(path: Path) -> Callable[[Path], str]:
-    return lambda target: body(path)
+    """A recorded file's body; a line saying it is not measured yet where the bench has not written it."""
+    return lambda target: body(path) if path.is_file() else f"Not measured yet (`{path.relative_to(ROOT)}`).\n"
 
 
 def embed_part(path: Path, heading: str) -> Callable[[Path], str]:
@@ -315,6 +354,9 @@ SECTIONS: dict[str, Callable[[Path], str]] = {
     "distillation": embed_part(BENCH / "edge.md", "Distillation"),
     "speed": embed(BENCH / "results.md"),
     "front": embed(BENCH / "front.md"),
+    "end-to-end": embed(BENCH / "end_to_end.md"),
+    "end-to-end-accuracy": embed(BENCH / "end_to_end_accuracy.md"),
+    "end-to-end-heads": end_to_end_heads,
     "accuracy": embed(BENCH / "accuracy.md"),
     "recipes": embed(BENCH / "recipes.md"),
     "parity": embed(BENCH / "parity.md"),
@@ -328,8 +370,26 @@ PAGES: dict[Path, tuple[str, ...]] = {
     ROOT / "README.md": ("models", "int8-formats"),
     DOCS / "index.md": ("models",),
     DOCS / "training.md": ("recipes",),
-    DOCS / "benchmarks.md": ("speed", "front", "accuracy", "parity", "ort-int8-settings", "compat", "floor"),
-    DOCS / "deploying.md": ("int8-formats", "int8-latency", "int8-real", "ort-int8-real", "qat", "distillation"),
+    DOCS / "benchmarks.md": (
+        "speed",
+        "front",
+        "end-to-end",
+        "end-to-end-accuracy",
+        "accuracy",
+        "parity",
+        "ort-int8-settings",
+        "compat",
+        "floor",
+    ),
+    DOCS / "deploying.md": (
+        "end-to-end-heads",
+        "int8-formats",
+        "int8-latency",
+        "int8-real",
+        "ort-int8-real",
+        "qat",
+        "distillation",
+    ),
 }
 
 

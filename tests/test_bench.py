@@ -196,7 +196,8 @@ def test_recipe_verdict_counts_trials_within_the_seed_spread_of_the_best():
 
 
 def test_end_to_end_bench_times_every_export_from_image_to_boxes(detect_dataset, run_fresh, tmp_path):
-    """One NMS lite model, its end-to-end twin and yolo26n, each trained for an epoch, through bench.end_to_end."""
+    """One NMS lite model, its end-to-end twin and yolo26n, each trained for an epoch, through bench.end_to_end, with
+    the reference pair whose postprocess they are given."""
     models = ["yolo11n-lite-shufflenetv2.yaml", "yolo26n-lite-shufflenetv2.yaml", "yolo26n.yaml"]
     run_fresh(
         sys.executable, "-m", "bench.end_to_end", "--data", str(detect_dataset), "--models", *models,
@@ -206,16 +207,21 @@ def test_end_to_end_bench_times_every_export_from_image_to_boxes(detect_dataset,
     with open(tmp_path / "end_to_end.csv") as f:
         rows = {(row["model"], row["export"]): row for row in csv.DictReader(f)}
     # an end-to-end head also exports with nms=False; an NMS head only with NMS after the graph
+    nms_reference, end2end_reference = "yolo11n-lite-mobilenetv2 (reference)", "yolo26n-lite-mobilenetv2 (reference)"
     assert list(rows) == [
         ("yolo11n-lite-shufflenetv2", "nms"), ("yolo26n-lite-shufflenetv2", "nms"),
         ("yolo26n-lite-shufflenetv2", "end2end"), ("yolo26n", "nms"), ("yolo26n", "end2end"),
+        (nms_reference, "nms"), (end2end_reference, "nms"), (end2end_reference, "end2end"),
     ]  # fmt: skip
-    for row in rows.values():
+    for (model, export), row in rows.items():
+        reference = rows[(nms_reference, "nms") if export == "nms" else (end2end_reference, "end2end")]
         for conf in ("0.25", "0.001"):
             stages = [float(row[f"{stage}_ms_{conf}"]) for stage in ("pre", "graph", "post")]
-            assert all(ms > 0 for ms in stages) and float(row[f"ms_{conf}"]) > 0
-            assert float(row[f"candidates_{conf}"]) >= 0
-        assert float(row["candidates_0.001"]) >= float(row["candidates_0.25"])
+            assert all(ms > 0 for ms in stages) and float(row[f"ms_{conf}"]) > 0 and float(row[f"own_ms_{conf}"]) > 0
+            # every model gets the postprocess (and candidates) of the reference export of its kind, timed alike
+            assert row[f"post_ms_{conf}"] == reference[f"own_post_ms_{conf}"]
+            assert row[f"candidates_{conf}"] == reference[f"own_candidates_{conf}"]
+        assert float(row["own_candidates_0.001"]) >= float(row["own_candidates_0.25"])
     assert float(rows[("yolo26n", "end2end")]["ratio_0.25"]) == 1.0
     assert float(rows[("yolo26n", "nms")]["ratio_0.001"]) == 1.0
     text = (tmp_path / "end_to_end.md").read_text()
@@ -226,3 +232,4 @@ def test_end_to_end_bench_times_every_export_from_image_to_boxes(detect_dataset,
     assert "- Lightest end-to-end lite model at 64: yolo26n-lite-shufflenetv2, " in text
     assert "faster than their NMS twin (yolo11n-lite-…) at conf=0.001, 64 px: " in text and " of 1 (" in text
     assert "| yolo26n-lite-shufflenetv2 | end2end | 0.001 |" in text and "| yolo26n | nms | 0.25 |" in text
+    assert f"| {end2end_reference} | nms | 0.001 |" in text and "for the reference exports, yolo11n-lite-" in text
