@@ -61,8 +61,9 @@ docs-tables:
 
 # Not a test: times every shipped model against stock yolov5n/yolo11n/yolo26n, writes bench/results.* and the
 # backbones' speed/accuracy front (bench/front.*), then every lite model's end-to-end latency, image in and final boxes
-# out (bench/end_to_end.*: from checkpoints it trains on COCO128's 80 classes, kept in build/end-to-end, so only the
-# first run trains, for about an hour), and publishes them (the README's model table, the docs' Benchmarks page).
+# out (bench/end_to_end.*: from checkpoints it trains on COCO128's 80 classes, and a reference pair whose NMS sorts a
+# trained detector's candidates, kept in build/end-to-end, so only the first run trains, for under an hour), and
+# publishes them (the README's model table, the docs' Benchmarks and Deploying pages).
 # Keep the machine otherwise idle.
 bench: imagenet-weights
 	$(PYTHON) -m bench.speed
