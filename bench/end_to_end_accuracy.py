@@ -10,7 +10,9 @@ dual head), trained by bench-accuracy under the same recipe and seeds, on the da
 
 Both are validated on the held-out split: the NMS model as usual; the end-to-end one with nms=False (its one-to-one
 branch, no NMS: how it is deployed NMS-free) and with NMS (its one-to-many branch, Ultralytics' default). Writes
-end_to_end_accuracy.md beside this file; every run stays under --work, so a rerun resumes where it stopped.
+end_to_end_accuracy.md beside this file. Every run stays under --work, so a rerun resumes where it stopped, and each
+measured pair is recorded in end-to-end-accuracy-records/ beside this file (committed: the bench is hours on 2 cores,
+more than one sitting), so a fresh checkout measures only the pairs not recorded with this budget.
 
     python -m bench.end_to_end_accuracy --coco128 ../shared/datasets/coco128
 """
@@ -30,6 +32,7 @@ from bench.parity import RECIPE as SHAPES_RECIPE
 from bench.shapes import write_shapes_set
 
 SEEDS = (0, 1)
+RECORDS = Path(__file__).parent / "end-to-end-accuracy-records"
 KEPT = 0.95  # the end-to-end model keeps at least this share of its NMS twin's mAP50-95
 # data set: (backbones, bench-accuracy arguments on top of its recipe)
 SETS = {
@@ -60,6 +63,27 @@ def seeds_of(project: Path, model: str) -> list[dict]:
 
     name = Path(model).stem
     return [json.loads((run_folder(project, name, seed) / "result.json").read_text()) for seed in SEEDS]
+
+
+def measured(name: str, backbone: str, project: Path, data: Path, imgsz: int | None, common: list[str]) -> dict:
+    """Each seed's mAP50-95 of one pair on one data set ({'nms', 'nms_free', 'end2end_with_nms'}, and the backbone's
+    'init'), read from RECORDS when measured with this budget, else trained and validated, then recorded."""
+    record = RECORDS / f"{name}-{backbone}.json"
+    if record.is_file() and json.loads(record.read_text())["budget"] == common:
+        return json.loads(record.read_text())
+    rows = bench_accuracy(project, data, list(pair(backbone)), common)
+    twin, end2end = (seeds_of(project, model) for model in pair(backbone))
+    size = imgsz or end2end[0]["recipe"]["imgsz"]
+    result = {
+        "budget": common,
+        "init": rows[0]["init"],
+        "nms": [run["map50_95"] for run in twin],
+        "nms_free": [nms_free_map(Path(run["best"]), data, size) for run in end2end],
+        "end2end_with_nms": [run["map50_95"] for run in end2end],
+    }
+    RECORDS.mkdir(exist_ok=True)
+    record.write_text(json.dumps(result, indent=1) + "\n")
+    return result
 
 
 def cell(values: list[float]) -> str:
@@ -95,15 +119,10 @@ def main(argv: list[str] | None = None) -> None:
             imgsz = SHAPES_IMGSZ
         common = [f"seeds={','.join(map(str, SEEDS))}", "runs=2", "warmup=0", *budget, *args.common]
         for backbone in backbones:
-            project = work / "runs" / name
-            rows = bench_accuracy(project, data, list(pair(backbone)), common)
-            twin, end2end = (seeds_of(project, model) for model in pair(backbone))
-            size = imgsz or end2end[0]["recipe"]["imgsz"]
-            nms_free = [nms_free_map(Path(run["best"]), data, size) for run in end2end]
-            with_nms = [run["map50_95"] for run in end2end]
-            baseline = [run["map50_95"] for run in twin]
+            result = measured(name, backbone, work / "runs" / name, data, imgsz, common)
+            baseline, nms_free, with_nms = result["nms"], result["nms_free"], result["end2end_with_nms"]
             kept = statistics.mean(nms_free) / statistics.mean(baseline) if statistics.mean(baseline) else 0.0
-            lines.append(f"| {name} | {backbone}: {rows[0]['init']} | {cell(baseline)} | {cell(nms_free)} | "
+            lines.append(f"| {name} | {backbone}: {result['init']} | {cell(baseline)} | {cell(nms_free)} | "
                          f"{kept:.0%}{'' if kept >= KEPT else ' ✗'} | {cell(with_nms)} |")  # fmt: skip
             args.out.write_text("\n".join(lines) + "\n")  # published as each pair is measured
     print("\n".join(lines))
