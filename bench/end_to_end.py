@@ -10,7 +10,8 @@ and a model trained from scratch on 96 images for TRAIN's budget scores no ancho
 (the lite MobileNetV2 with NMS and its end-to-end twin, from ImageNet, REFERENCE_TRAIN's longer budget) does: its
 scores are a detector's. So each model's end-to-end figure is its own preprocess and graph, timed, plus the
 postprocess of the reference export of its kind (NMS or nms=False) at the same size and threshold, timed in the same
-round; the reference rows are measured whole, and each model's own postprocess stays in the CSV. One pass is:
+round: the yolo11n-lite reference's NMS export and the yolo26n-lite one's nms=False export are measured whole. Each
+model's own postprocess stays in the CSV. One pass is:
 
 1. preprocess: Ultralytics' LetterBox to the export's square size, BGR to RGB, HWC to CHW, to [0, 1] (as its
    predictor does; the image is already decoded, as a camera frame is);
@@ -106,8 +107,7 @@ class Pipeline:
                 self.candidates.setdefault(conf, []).append(int((scores > conf).sum()))
 
 
-def pipelines(checkpoint: Path, label: str, sizes: list[int], threads: int, folder: Path,
-              reference: bool = False) -> list[Pipeline]:  # fmt: skip
+def pipelines(checkpoint: Path, label: str, sizes: list[int], threads: int, folder: Path) -> list[Pipeline]:
     """The model's ONNX exports (with NMS after the graph; and nms=False where its head has a one-to-one branch),
     moved into `folder`, as ONNX Runtime sessions, one per size."""
     import onnxruntime as ort
@@ -121,7 +121,7 @@ def pipelines(checkpoint: Path, label: str, sizes: list[int], threads: int, fold
             onnx = Path(YOLO(checkpoint).export(format="onnx", imgsz=size, **kwargs))
             onnx = onnx.replace(folder / f"{label}-{export}-{size}.onnx")
             session = ort.InferenceSession(str(onnx), ort_options(threads), providers=["CPUExecutionProvider"])
-            found.append(Pipeline(label, export, size, session, reference))
+            found.append(Pipeline(label, export, size, session))
     return found
 
 
@@ -198,7 +198,7 @@ def markdown(rows: list[dict], sizes: list[int], about: str, images: list[str], 
         f"{max(r['own_candidates_0.001'] for r in own):.0f} for these checkpoints; for the reference exports, "
         f"{reference}: {counts}. The postprocess time follows the candidates, so each figure is the model's own "
         f"preprocess and graph plus the postprocess of the reference export of its kind at the same size and "
-        f"threshold, timed in the same round; the reference rows are timed whole.",
+        f"threshold, timed in the same round: the reference exports of the two kinds are timed whole.",
         "",
     ]
     head, rule = "| model | export |", "|---|---|"

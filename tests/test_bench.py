@@ -218,7 +218,7 @@ def test_end_to_end_bench_times_every_export_from_image_to_boxes(detect_dataset,
         for conf in ("0.25", "0.001"):
             stages = [float(row[f"{stage}_ms_{conf}"]) for stage in ("pre", "graph", "post")]
             assert all(ms > 0 for ms in stages) and float(row[f"ms_{conf}"]) > 0 and float(row[f"own_ms_{conf}"]) > 0
-            # every model gets the postprocess (and candidates) of the reference export of its kind, timed alike
+            # every model gets the postprocess (and candidates) of the reference export of its kind
             assert row[f"post_ms_{conf}"] == reference[f"own_post_ms_{conf}"]
             assert row[f"candidates_{conf}"] == reference[f"own_candidates_{conf}"]
         assert float(row["own_candidates_0.001"]) >= float(row["own_candidates_0.25"])
