@@ -110,6 +110,7 @@ def main(argv: list[str] | None = None) -> None:
         "| data | backbone start | NMS lite (yolo11n-lite) | end-to-end, nms=False | kept | end-to-end, with NMS |",
         "|---|---|---|---|---|---|",
     ]
+    pending = [f"{name}: {backbone}" for name in args.sets for backbone in SETS[name][0]]
     for name in args.sets:
         backbones, budget = SETS[name]
         if name == "person":
@@ -124,7 +125,9 @@ def main(argv: list[str] | None = None) -> None:
             kept = statistics.mean(nms_free) / statistics.mean(baseline) if statistics.mean(baseline) else 0.0
             lines.append(f"| {name} | {backbone}: {result['init']} | {cell(baseline)} | {cell(nms_free)} | "
                          f"{kept:.0%}{'' if kept >= KEPT else ' ✗'} | {cell(with_nms)} |")  # fmt: skip
-            args.out.write_text("\n".join(lines) + "\n")  # published as each pair is measured
+            pending.remove(f"{name}: {backbone}")
+            still = ["", f"Not measured yet: {', '.join(pending)}."] if pending else []
+            args.out.write_text("\n".join(lines + still) + "\n")  # published as each pair is measured
     print("\n".join(lines))
 
 
