@@ -6,6 +6,7 @@ calls it. A script imports another only to run it as a step (its `main` or `meas
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -116,6 +117,21 @@ def bench_accuracy(project: Path, data: Path, models: list[str], common: list[st
         raise SystemExit(f"bench-accuracy failed in {project}")
     with open(project / "accuracy.csv") as f:
         return list(csv.DictReader(f))
+
+
+def read_record(path: Path, **expected) -> dict | None:
+    """A committed result record (JSON) if it exists and each `expected` field equals its value, else None."""
+    if not path.is_file():
+        return None
+    record = json.loads(path.read_text())
+    return record if all(record.get(key) == value for key, value in expected.items()) else None
+
+
+def write_record(path: Path, record: dict) -> dict:
+    """Write a result record (JSON, to be committed beside the bench that made it); returns it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1) + "\n")
+    return record
 
 
 def best(project: Path, label: str) -> Path:

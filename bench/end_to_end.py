@@ -156,12 +156,12 @@ def rows_of(found: list[Pipeline], images: int) -> list[dict]:
         row = {"model": p.model, "export": p.export, "size": p.size, "reference": p.reference}
         for conf in CONFS:
             own = {stage: per_round(p, conf, stage) for stage in STAGES}
-            total = own["pre"] + own["graph"] + per_round(ref, conf, "post")
-            row[f"ms_{conf}"], row[f"iqr_{conf}"] = summary(list(total))
+            post = per_round(ref, conf, "post")
+            row[f"ms_{conf}"], row[f"iqr_{conf}"] = summary(list(own["pre"] + own["graph"] + post))
             row[f"own_ms_{conf}"] = float(np.median(sum(own.values())))
             for stage in ("pre", "graph"):
                 row[f"{stage}_ms_{conf}"] = float(np.median(own[stage]))
-            row[f"post_ms_{conf}"] = float(np.median(per_round(ref, conf, "post")))
+            row[f"post_ms_{conf}"] = float(np.median(post))
             row[f"own_post_ms_{conf}"] = float(np.median(own["post"]))
             row[f"candidates_{conf}"] = float(np.mean(ref.candidates[conf]))
             row[f"own_candidates_{conf}"] = float(np.mean(p.candidates[conf]))

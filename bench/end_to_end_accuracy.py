@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 
 from bench.coco_splits import write_split
-from bench.common import bench_accuracy
+from bench.common import bench_accuracy, read_record, write_record
 from bench.parity import IMGSZ as SHAPES_IMGSZ
 from bench.parity import RECIPE as SHAPES_RECIPE
 from bench.shapes import write_shapes_set
@@ -69,8 +69,9 @@ def measured(name: str, backbone: str, project: Path, data: Path, imgsz: int | N
     """Each seed's mAP50-95 of one pair on one data set ({'nms', 'nms_free', 'end2end_with_nms'}, and the backbone's
     'init'), read from RECORDS when measured with this budget, else trained and validated, then recorded."""
     record = RECORDS / f"{name}-{backbone}.json"
-    if record.is_file() and json.loads(record.read_text())["budget"] == common:
-        return json.loads(record.read_text())
+    known = read_record(record, budget=common)
+    if known is not None:
+        return known
     rows = bench_accuracy(project, data, list(pair(backbone)), common)
     twin, end2end = (seeds_of(project, model) for model in pair(backbone))
     size = imgsz or end2end[0]["recipe"]["imgsz"]
@@ -81,9 +82,7 @@ def measured(name: str, backbone: str, project: Path, data: Path, imgsz: int | N
         "nms_free": [nms_free_map(Path(run["best"]), data, size) for run in end2end],
         "end2end_with_nms": [run["map50_95"] for run in end2end],
     }
-    RECORDS.mkdir(exist_ok=True)
-    record.write_text(json.dumps(result, indent=1) + "\n")
-    return result
+    return write_record(record, result)
 
 
 def cell(values: list[float]) -> str:

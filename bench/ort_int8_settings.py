@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.common import OUR_OPTIONS, WEIGHTED, best, calibration_images, quantize, validate
+from bench.common import OUR_OPTIONS, WEIGHTED, best, calibration_images, quantize, read_record, validate, write_record
 from bench.parity import IMGSZ, MEANINGFUL, RECORDS, kept
 from ultralytics_light.patches.onnx_int8_quantize import EXTRA_OPTIONS, QUANTIZE_STATIC
 
@@ -45,14 +45,13 @@ def recorded(label: str, work: Path, data: str, records: Path) -> tuple[dict[str
     """`measure` of one bench-parity model, read from `records` when measured before; None without a record or a
     checkpoint in `work`."""
     record = records / f"{label}.json"
-    if not record.is_file():
+    known = read_record(record)
+    if known is None:
         checkpoint = best(work / "trained", label)
         if not checkpoint.is_file():
             return None
         scores, detail = measure(checkpoint, data)
-        records.mkdir(parents=True, exist_ok=True)
-        record.write_text(json.dumps({"scores": scores, "detail": detail}, indent=1) + "\n")
-    known = json.loads(record.read_text())
+        known = write_record(record, {"scores": scores, "detail": detail})
     return known["scores"], known["detail"]
 
 

@@ -24,7 +24,7 @@ import argparse
 import json
 from pathlib import Path
 
-from bench.common import FORMATS, bench_accuracy, best
+from bench.common import FORMATS, bench_accuracy, best, read_record, write_record
 from bench.int8 import measure
 from bench.shapes import write_shapes_set
 from ultralytics_light.timing import machine
@@ -59,11 +59,7 @@ def exports(checkpoint: Path, label: str, data: Path, cache: Path) -> dict[str, 
 
 def current(record: Path, common: list[str], backgrounds: str) -> dict | None:
     """The record at `record` if it was made with this recipe on these backgrounds, else None."""
-    if record.is_file():
-        known = json.loads(record.read_text())
-        if (known["recipe"], known["backgrounds"]) == (common, backgrounds):
-            return known
-    return None
+    return read_record(record, recipe=common, backgrounds=backgrounds)
 
 
 def measured(model: str, work: Path, data: Path, common: list[str], backgrounds: str, records: Path) -> dict:
@@ -78,9 +74,7 @@ def measured(model: str, work: Path, data: Path, common: list[str], backgrounds:
     rows = exports(best(work / "trained", label), label, data, work / "int8" / f"{label}.json")
     result = {"recipe": common, "backgrounds": backgrounds, "machine": machine(2), "init": row["init"],
               "map50": float(row["map50"]), "exports": rows}  # fmt: skip
-    records.mkdir(parents=True, exist_ok=True)
-    record.write_text(json.dumps(result, indent=1) + "\n")
-    return result
+    return write_record(record, result)
 
 
 def map50s(rows: dict[str, dict], fmt: str) -> tuple[float, float] | None:

@@ -303,8 +303,11 @@ def end_to_end_heads(target: Path) -> str:
     rows = read_csv(BENCH / "end_to_end.csv")
     sizes = sorted({int(row["size"]) for row in rows})
     size = sizes[-1]
-    by = {(row["model"], row["export"]): row for row in rows
-          if int(row["size"]) == size and not row["model"].endswith(" (reference)")}  # fmt: skip
+    by = {
+        (row["model"], row["export"]): row
+        for row in rows
+        if int(row["size"]) == size and not row["model"].endswith(" (reference)")
+    }  # end_to_end.REFERENCE_LABEL
 
     def ms(model: str, export: str) -> str:
         row = by.get((model, export))
