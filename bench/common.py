@@ -44,16 +44,17 @@ def random_weights_yaml(name: str, folder: Path) -> str:
 
 
 def export_all(model: str, stem: str, imgsz: int, data: str, folder: Path, split: str,
-               formats: tuple[str, ...] = FORMATS) -> dict[str, Path]:  # fmt: skip
+               formats: tuple[str, ...] = FORMATS, nms: bool | None = None) -> dict[str, Path]:  # fmt: skip
     """{'onnx fp32': path, 'onnx int8': …, 'openvino fp32': …, …, 'litert int8': …}, each of `formats` float32 and
-    INT8, moved into `folder` and named from `stem`, which must differ between models (checkpoints are all best.pt)."""
+    INT8 (with Ultralytics' `nms`: False puts an end-to-end head's final detections in the graph), moved into `folder`
+    and named from `stem`, which must differ between models (checkpoints are all best.pt)."""
     from ultralytics import YOLO
 
     source = model if model.endswith(".pt") else random_weights_yaml(model, folder)
     exports = {}
     for fmt, quantize in ((fmt, quantize) for fmt in formats for quantize in (None, 8)):
         kwargs = {"quantize": 8, "data": data, "split": split} if quantize else {}
-        path = Path(YOLO(source).export(format=fmt, imgsz=imgsz, **kwargs))
+        path = Path(YOLO(source).export(format=fmt, imgsz=imgsz, nms=nms, **kwargs))
         precision = "int8" if quantize else "fp32"
         # The INT8 ONNX export deletes the float32 file it quantized, and exports share names: keep each apart, named
         # as Ultralytics' AutoBackend recognizes them.

@@ -42,17 +42,19 @@ def measure(
     threads: int = 2,
     warmup: int = 5,
     runs: int = 30,
+    nms: bool | None = None,
 ) -> list[dict]:
     """One row per timing of `model` (a YAML or checkpoint; `name` labels its files): export ('onnx int8', …, and
     'openvino fp32 default', see the module's docstring), latency ms (median, IQR), latency ÷ the runtime's float32
     ('ratio'; OpenVINO's pinned to f32) and, for OpenVINO, ÷ its float32 at the default precision ('ratio_default')
     and, with `val`, mAP50 and mAP50-95 on the data's val split (calibrated on its train split then, so the validation
     images stay held out; `yolo val` compiles OpenVINO at the runtime's default precision, so both float32 rows of
-    OpenVINO have the one export's mAP)."""
+    OpenVINO have the one export's mAP). `nms` is Ultralytics' export argument (False: an end-to-end head's final
+    detections in the graph)."""
     rows = []
     with tempfile.TemporaryDirectory() as folder, contextlib.chdir(folder):
         split = "train" if val else "val"
-        exports = export_all(model, name.replace("/", "-"), imgsz, data, Path(folder), split, formats)
+        exports = export_all(model, name.replace("/", "-"), imgsz, data, Path(folder), split, formats, nms)
         runners = {}
         for key, path in exports.items():
             if key == "openvino int8":  # what a user gets: no precision pinned

@@ -7,7 +7,10 @@ synthetic set it can learn from scratch on a CPU (`shapes.py`: three shape class
 1. bench-accuracy trains it (its ImageNet backbone where the file is cached, else from scratch), RECIPE's epochs;
 2. `int8.measure` exports it with Ultralytics' own exporter to ONNX and OpenVINO (and LiteRT for the lite MobileNetV2
    and ShuffleNetV2), float32 and INT8 (`quantize=8` calibrated on the train split), validates every export on the
-   held-out val split and times it.
+   held-out val split and times it;
+3. an end-to-end model (`end2end: True`) is measured twice: its default export (the one-to-many branch, NMS after
+   the graph) and its `nms=False` export (the one-to-one branch's final detections in the graph), each against
+   PyTorch validated the same way.
 
 Every step resumes: training runs are read back, each model's exports are kept in WORK/int8/MODEL.json, and each
 measured model's result is recorded in parity-records/MODEL.json beside this file. Those records are committed, so a
@@ -47,34 +50,58 @@ def detect_models() -> list[str]:
     return sorted(detect, key=lambda name: (Path(name).stem not in LITERT, "-lite-" not in name))
 
 
-def exports(checkpoint: Path, label: str, data: Path, cache: Path) -> dict[str, dict]:
+def end_to_end(model: str) -> bool:
+    """Whether a model YAML has YOLO26's dual head (`end2end: True`), whose `nms=False` export is measured too."""
+    from ultralytics.utils import YAML
+
+    from ultralytics_light.cfg import find_model_yaml
+
+    return bool(YAML.load(find_model_yaml(model)).get("end2end"))
+
+
+def exports(checkpoint: Path, label: str, data: Path, cache: Path, nms: bool | None = None) -> dict[str, dict]:
     """{'onnx fp32': row, 'onnx int8': row, …} of `int8.measure`, read from `cache` when measured before."""
     if not cache.is_file():
         formats = FORMATS if label in LITERT else ("onnx", "openvino")
-        rows = measure(str(checkpoint), label, str(data), IMGSZ, formats, val=True)
+        rows = measure(str(checkpoint), label, str(data), IMGSZ, formats, val=True, nms=nms)
         cache.parent.mkdir(parents=True, exist_ok=True)
         cache.write_text(json.dumps(rows, indent=1))
     return {row["export"]: row for row in json.loads(cache.read_text())}
 
 
-def current(record: Path, common: list[str], backgrounds: str) -> dict | None:
-    """The record at `record` if it was made with this recipe on these backgrounds, else None."""
-    return read_record(record, recipe=common, backgrounds=backgrounds)
+def current(model: str, records: Path, common: list[str], backgrounds: str) -> dict | None:
+    """A model's record if it was made with this recipe on these backgrounds (and, for an end-to-end model, has its
+    nms=False measurement), else None."""
+    record = read_record(records / f"{Path(model).stem}.json", recipe=common, backgrounds=backgrounds)
+    return None if record is None or (end_to_end(model) and "nms_free" not in record) else record
+
+
+def pytorch_nms_free_map50(checkpoint: Path, data: Path) -> float:
+    """mAP50 of an end-to-end checkpoint in PyTorch with nms=False (the one-to-one branch), on the val split."""
+    from ultralytics import YOLO
+
+    metrics = YOLO(checkpoint).val(data=str(data), imgsz=IMGSZ, batch=1, device="cpu", nms=False, plots=False,
+                                   verbose=False)  # fmt: skip
+    return float(metrics.box.map50)
 
 
 def measured(model: str, work: Path, data: Path, common: list[str], backgrounds: str, records: Path) -> dict:
-    """A model's record ({'recipe', 'backgrounds', 'machine', 'init', 'map50', 'exports'}): read from `records`
-    when it was measured with this recipe on these backgrounds, else trained, exported, measured and recorded there."""
+    """A model's record ({'recipe', 'backgrounds', 'machine', 'init', 'map50', 'exports'}, and for an end-to-end
+    model 'nms_free': {'map50', 'exports'}): read from `records` when it was measured with this recipe on these
+    backgrounds, else trained, exported, measured and recorded there."""
     label = Path(model).stem
-    record = records / f"{label}.json"
-    known = current(record, common, backgrounds)
+    known = current(model, records, common, backgrounds)
     if known is not None:
         return known
     row = bench_accuracy(work / "trained", data, [model], common)[0]
-    rows = exports(best(work / "trained", label), label, data, work / "int8" / f"{label}.json")
+    checkpoint = best(work / "trained", label)
+    rows = exports(checkpoint, label, data, work / "int8" / f"{label}.json")
     result = {"recipe": common, "backgrounds": backgrounds, "machine": machine(2), "init": row["init"],
               "map50": float(row["map50"]), "exports": rows}  # fmt: skip
-    return write_record(record, result)
+    if end_to_end(model):
+        nms_free = exports(checkpoint, label, data, work / "int8" / f"{label}-nms-false.json", nms=False)
+        result["nms_free"] = {"map50": pytorch_nms_free_map50(checkpoint, data), "exports": nms_free}
+    return write_record(records / f"{label}.json", result)
 
 
 def map50s(rows: dict[str, dict], fmt: str) -> tuple[float, float] | None:
@@ -114,8 +141,7 @@ def main(argv: list[str] | None = None) -> None:
     shown = list(dict.fromkeys([*detect_models(), *models]))  # the table: every model recorded so far, in order
     for model in models:  # one model at a time, each published as soon as it is measured
         measured(model, work, data, common, backgrounds, args.records)
-        publish([(Path(m).stem, current(args.records / f"{Path(m).stem}.json", common, backgrounds)) for m in shown],
-                common, args.out)  # fmt: skip
+        publish([(Path(m).stem, current(m, args.records, common, backgrounds)) for m in shown], common, args.out)
 
 
 def publish(records: list[tuple[str, dict | None]], common: list[str], out: Path) -> None:
@@ -125,13 +151,17 @@ def publish(records: list[tuple[str, dict | None]], common: list[str], out: Path
         "| LiteRT FP32 → INT8 |",
         "|---|---|---|---|---|---|",
     ]
-    counts = {"onnx": [0, 0], "openvino": [0, 0], "litert": [0, 0]}  # [kept within KEPT, measured], meaningful models
+    counts = {"onnx": [0, 0], "openvino": [0, 0], "litert": [0, 0]}  # [kept within KEPT, measured], meaningful rows
+    rows = []  # (label, init, {'map50', 'exports'}): each model's default export, then an end-to-end one's nms=False
     for label, record in records:
-        if record is None:
-            continue
-        pairs = {fmt: map50s(record["exports"], fmt) for fmt in counts}
+        if record is not None:
+            rows.append((label, record["init"], record))
+            if "nms_free" in record:
+                rows.append((f"{label}, nms=False", record["init"], record["nms_free"]))
+    for label, init, result in rows:
+        pairs = {fmt: map50s(result["exports"], fmt) for fmt in counts}
         cells = " | ".join(cell(pair) for pair in pairs.values())
-        table.append(f"| {label} | {record['init']} | {record['map50']:.3f} | {cells} |")
+        table.append(f"| {label} | {init} | {result['map50']:.3f} | {cells} |")
         for fmt, pair in pairs.items():
             if pair is not None and pair[0] >= MEANINGFUL:
                 counts[fmt][0] += kept(*pair)
@@ -139,7 +169,7 @@ def publish(records: list[tuple[str, dict | None]], common: list[str], out: Path
     names = {"onnx": "ONNX Runtime", "openvino": "OpenVINO", "litert": "LiteRT"}
     machines = "; and on ".join(dict.fromkeys(record["machine"] for _, record in records if record is not None))
     summary = "; ".join(f"{names[fmt]} {done} of {total}" for fmt, (done, total) in counts.items())
-    headline = f"INT8 keeps {KEPT:.0%} of the float32 mAP50 (models reaching {MEANINGFUL} in float32): {summary}."
+    headline = f"INT8 keeps {KEPT:.0%} of the float32 mAP50 (rows reaching {MEANINGFUL} in float32): {summary}."
     text = "\n".join(
         [
             "# INT8 against float32, every shipped detect model",
@@ -148,7 +178,8 @@ def publish(records: list[tuple[str, dict | None]], common: list[str], out: Path
             f"{machines}.",
             f"INT8 with Ultralytics' `quantize=8`, calibrated on the train split; mAP50 with `yolo val` on the "
             f"held-out val split; ✗: INT8 keeps less than {KEPT:.0%} of the float32 export's mAP50. Latency: "
-            "`bench/int8.md`.",
+            "`bench/int8.md`. An end-to-end model has a second row, `nms=False`: its one-to-one branch's final "
+            "detections in the graph, and PyTorch validated with nms=False too.",
             "",
             headline,
             "",
