@@ -95,12 +95,13 @@ def runner(path: Path, imgsz: int, threads: int, precision: str | None = "f32") 
     return lambda: request.infer({0: x})
 
 
-def validate(path: Path, data: str, imgsz: int) -> tuple[float, float]:
-    """(mAP50, mAP50-95) of an export with `yolo val` on the data's val split; batch 1, as the export's shape is."""
+def validate(path: Path, data: str, imgsz: int, **val) -> tuple[float, float]:
+    """(mAP50, mAP50-95) of an export (or checkpoint) with `yolo val` on the data's val split; batch 1, as the export's
+    shape is; `val`: more `yolo val` arguments (nms=False: an end-to-end checkpoint's one-to-one branch)."""
     from ultralytics import YOLO
 
     metrics = YOLO(str(path), task="detect").val(data=data, imgsz=imgsz, batch=1, device="cpu", plots=False,
-                                                 verbose=False)  # fmt: skip
+                                                 verbose=False, **val)  # fmt: skip
     return metrics.box.map50, metrics.box.map
 
 

@@ -27,7 +27,7 @@ import argparse
 import json
 from pathlib import Path
 
-from bench.common import FORMATS, bench_accuracy, best, read_record, write_record
+from bench.common import FORMATS, bench_accuracy, best, read_record, validate, write_record
 from bench.int8 import measure
 from bench.shapes import write_shapes_set
 from ultralytics_light.timing import machine
@@ -76,15 +76,6 @@ def current(model: str, records: Path, common: list[str], backgrounds: str) -> d
     return None if record is None or (end_to_end(model) and "nms_free" not in record) else record
 
 
-def pytorch_nms_free_map50(checkpoint: Path, data: Path) -> float:
-    """mAP50 of an end-to-end checkpoint in PyTorch with nms=False (the one-to-one branch), on the val split."""
-    from ultralytics import YOLO
-
-    metrics = YOLO(checkpoint).val(data=str(data), imgsz=IMGSZ, batch=1, device="cpu", nms=False, plots=False,
-                                   verbose=False)  # fmt: skip
-    return float(metrics.box.map50)
-
-
 def measured(model: str, work: Path, data: Path, common: list[str], backgrounds: str, records: Path) -> dict:
     """A model's record ({'recipe', 'backgrounds', 'machine', 'init', 'map50', 'exports'}, and for an end-to-end
     model 'nms_free': {'map50', 'exports'}): read from `records` when it was measured with this recipe on these
@@ -100,7 +91,8 @@ def measured(model: str, work: Path, data: Path, common: list[str], backgrounds:
               "map50": float(row["map50"]), "exports": rows}  # fmt: skip
     if end_to_end(model):
         nms_free = exports(checkpoint, label, data, work / "int8" / f"{label}-nms-false.json", nms=False)
-        result["nms_free"] = {"map50": pytorch_nms_free_map50(checkpoint, data), "exports": nms_free}
+        pytorch = validate(checkpoint, str(data), IMGSZ, nms=False)[0]  # PyTorch's one-to-one branch
+        result["nms_free"] = {"map50": float(pytorch), "exports": nms_free}
     return write_record(records / f"{label}.json", result)
 
 
