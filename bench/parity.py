@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def publish(records: list[tuple[str, dict | None]], common: list[str], out: Path) -> None:
-    """Write parity.md from the models' records (None: not measured yet, left out)."""
+    """Write parity.md from the models' records (None: not measured with this recipe yet, named below the table)."""
     table = [
         "| model | backbone start | PyTorch mAP50 | ONNX Runtime FP32 → INT8 | OpenVINO FP32 → INT8 "
         "| LiteRT FP32 → INT8 |",
@@ -178,6 +178,9 @@ def publish(records: list[tuple[str, dict | None]], common: list[str], out: Path
             *table,
         ]
     )
+    pending = [label for label, record in records if record is None]
+    if pending:
+        text += f"\n\nNot measured with this recipe and data yet: {', '.join(pending)}."
     out.write_text(text + "\n")
     print(text)
     print(f"wrote {out}")
