@@ -129,6 +129,14 @@ def read_record(path: Path, **expected) -> dict | None:
     return record if all(record.get(key) == value for key, value in expected.items()) else None
 
 
+def bench_accuracy_recipe() -> dict:
+    """bench-accuracy's own recipe, under a training bench's KEY=VALUE arguments: recorded with each trained result,
+    so that a record made before the recipe changed is measured again."""
+    from ultralytics_light.accuracy import RECIPE
+
+    return dict(RECIPE)
+
+
 def write_record(path: Path, record: dict) -> dict:
     """Write a result record (JSON, to be committed beside the bench that made it); returns it."""
     path.parent.mkdir(parents=True, exist_ok=True)

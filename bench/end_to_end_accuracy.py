@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 
 from bench.coco_splits import write_split
-from bench.common import bench_accuracy, read_record, write_record
+from bench.common import bench_accuracy, bench_accuracy_recipe, read_record, write_record
 from bench.parity import IMGSZ as SHAPES_IMGSZ
 from bench.parity import RECIPE as SHAPES_RECIPE
 from bench.shapes import write_shapes_set
@@ -71,7 +71,7 @@ def measured(name: str, backbone: str, project: Path, data: Path, imgsz: int | N
     """Each seed's mAP50-95 of one pair on one data set ({'nms', 'nms_free', 'end2end_with_nms'}, and the backbone's
     'init'), read from RECORDS when measured with this budget, else trained and validated, then recorded."""
     record = RECORDS / f"{name}-{backbone}.json"
-    known = read_record(record, budget=common)
+    known = read_record(record, budget=common, bench_accuracy_recipe=bench_accuracy_recipe())
     if known is not None:
         return known
     rows = bench_accuracy(project, data, list(pair(backbone)), common)
@@ -79,6 +79,7 @@ def measured(name: str, backbone: str, project: Path, data: Path, imgsz: int | N
     size = imgsz or end2end[0]["recipe"]["imgsz"]
     result = {
         "budget": common,
+        "bench_accuracy_recipe": bench_accuracy_recipe(),
         "init": rows[0]["init"],
         "nms": [run["map50_95"] for run in twin],
         "nms_free": [nms_free_map(Path(run["best"]), data, size) for run in end2end],

@@ -27,7 +27,7 @@ import argparse
 import json
 from pathlib import Path
 
-from bench.common import FORMATS, bench_accuracy, best, read_record, validate, write_record
+from bench.common import FORMATS, bench_accuracy, bench_accuracy_recipe, best, read_record, validate, write_record
 from bench.int8 import measure
 from bench.shapes import write_shapes_set
 from ultralytics_light.timing import machine
@@ -70,9 +70,10 @@ def exports(checkpoint: Path, label: str, data: Path, cache: Path, nms: bool | N
 
 
 def current(model: str, records: Path, common: list[str], backgrounds: str) -> dict | None:
-    """A model's record if it was made with this recipe on these backgrounds (and, for an end-to-end model, has its
-    nms=False measurement), else None."""
-    record = read_record(records / f"{Path(model).stem}.json", recipe=common, backgrounds=backgrounds)
+    """A model's record if it was made with this recipe (ours and bench-accuracy's) on these backgrounds (and, for an
+    end-to-end model, has its nms=False measurement), else None."""
+    expected = {"recipe": common, "backgrounds": backgrounds, "bench_accuracy_recipe": bench_accuracy_recipe()}
+    record = read_record(records / f"{Path(model).stem}.json", **expected)
     return None if record is None or (end_to_end(model) and "nms_free" not in record) else record
 
 
@@ -87,8 +88,8 @@ def measured(model: str, work: Path, data: Path, common: list[str], backgrounds:
     row = bench_accuracy(work / "trained", data, [model], common)[0]
     checkpoint = best(work / "trained", label)
     rows = exports(checkpoint, label, data, work / "int8" / f"{label}.json")
-    result = {"recipe": common, "backgrounds": backgrounds, "machine": machine(2), "init": row["init"],
-              "map50": float(row["map50"]), "exports": rows}  # fmt: skip
+    result = {"recipe": common, "bench_accuracy_recipe": bench_accuracy_recipe(), "backgrounds": backgrounds,
+              "machine": machine(2), "init": row["init"], "map50": float(row["map50"]), "exports": rows}  # fmt: skip
     if end_to_end(model):
         nms_free = exports(checkpoint, label, data, work / "int8" / f"{label}-nms-false.json", nms=False)
         pytorch = validate(checkpoint, str(data), IMGSZ, nms=False)[0]  # PyTorch's one-to-one branch
