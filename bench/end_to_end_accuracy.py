@@ -7,7 +7,7 @@ dual head), trained by bench-accuracy under the same recipe and seeds, on the da
   ImageNet file here); and again at twice the epochs (person-80-epochs), since Ultralytics' end-to-end loss gives the
   one-to-one branch most of its weight late in the schedule;
 - shapes: bench-parity's synthetic set (`shapes.py`) and budget, for backbones without an ImageNet file here, from
-  scratch.
+  scratch; and the lightest of them again at twice the epochs (shapes-100-epochs).
 
 Both are validated on the held-out split: the NMS model as usual; the end-to-end one with nms=False (its one-to-one
 branch, no NMS: how it is deployed NMS-free) and with NMS (its one-to-many branch, Ultralytics' default). Writes
@@ -40,6 +40,7 @@ SETS = {
     "person": ("person", ("mobilenetv2",), []),
     "person-80-epochs": ("person", ("mobilenetv2",), ["epochs=80"]),
     "shapes": ("shapes", ("shufflenetv2", "mobilenetv4-conv-small"), SHAPES_RECIPE),
+    "shapes-100-epochs": ("shapes", ("shufflenetv2",), ["epochs=100", f"imgsz={SHAPES_IMGSZ}"]),
 }
 
 
