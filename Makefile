@@ -2,9 +2,15 @@ PYTHON ?= python3
 PIP := $(PYTHON) -m pip
 COCO128 ?= ../shared/datasets/coco128
 IMAGENET ?= ../shared/weights
+# A COCO-pretrained reference that can be had offline: Ultralytics' yolov5n.yaml carrying the official YOLOv5n COCO
+# backbone and neck (../shared/README.md). The accuracy benches fine-tune it beside our models where it is present.
+COCO_REFERENCE ?= ../shared/weights/yolov5n-coco-backbone-neck.pt
+comma := ,
+# Every shipped lite model at scale n
+LITE_MODELS = $(patsubst cfg/models/yolo11-%.yaml,yolo11n-%.yaml,$(wildcard cfg/models/yolo11-lite-*.yaml))
 
 .PHONY: install reinstall test test-fast test-compat test-floor docs docs-tables bench imagenet-weights bench-accuracy bench-recipes \
-	bench-end-to-end-accuracy bench-edge bench-parity bench-int8
+	bench-end-to-end-accuracy bench-edge bench-parity bench-int8 bench-distill
 
 # Everything the tests and the docs need, with torch/torchvision/ultralytics pinned to the tested releases.
 install:
@@ -76,13 +82,28 @@ bench: imagenet-weights
 imagenet-weights: reinstall
 	for file in $(wildcard $(IMAGENET)/*.pth); do $(PYTHON) -m ultralytics_light weights import file=$$file || exit 1; done
 
-# Not a test: which model to pick. Trains every shipped detect family (lite head, n) and stock yolo11n/yolo26n on
-# COCO128's person class (96 train / 32 held-out images), times them as `make bench` does; writes bench/accuracy.*
-# and publishes them (the model table's accuracy column, the docs' Benchmarks page). Resumes where it stopped (runs in
-# build/bench-accuracy).
+# Not a test: which model to pick. Trains every shipped detect family (lite head, n) and the references a user would
+# otherwise fine-tune (yolo26n.pt and yolo11n.pt from COCO, their YAMLs from scratch where offline, said so; and
+# $(COCO_REFERENCE) where present) on COCO128's person class (96 train / 32 held-out images), times them as
+# `make bench` does; writes bench/accuracy.* and publishes them (the model table's accuracy column, the docs'
+# Benchmarks page). No distilled rows here (teacher=none): bench-distill measures those. Resumes where it stopped
+# (runs in build/bench-accuracy).
+ACCURACY_MODELS = $(subst $(eval) ,$(comma),$(LITE_MODELS) yolo26n.pt yolo11n.pt $(wildcard $(COCO_REFERENCE)))
+
 bench-accuracy: imagenet-weights
+	$(if $(wildcard $(COCO_REFERENCE)),,@echo "no $(COCO_REFERENCE): the table has no COCO-pretrained reference unless yolo26n.pt or yolo11n.pt can be had")
 	$(PYTHON) -m bench.coco_splits $(COCO128) build/person
-	$(PYTHON) -m ultralytics_light bench-accuracy data=build/person/data.yaml project=build/bench-accuracy out=bench
+	$(PYTHON) -m ultralytics_light bench-accuracy data=build/person/data.yaml models=$(ACCURACY_MODELS) teacher=none \
+		project=build/bench-accuracy out=bench
+	$(PYTHON) -m bench.publish
+
+# Not a test: whether our fast lite models (LCNet, ShuffleNetV2, MobileNetV3-Small) learn from a fine-tuned teacher:
+# each alone and distilled (distill_model=) from $(COCO_REFERENCE) and from our ImageNet lite MobileNetV2, both
+# fine-tuned on the data, two seeds, on COCO128's person split and on synthetic shapes; writes bench/distill.md from the
+# per-data-set records in bench/distill-records/ (commit them) and publishes it. Hours on 2 cores; resumes (runs in
+# build/distill).
+bench-distill: imagenet-weights
+	$(PYTHON) -m bench.distill --coco128 $(COCO128) --reference $(COCO_REFERENCE)
 	$(PYTHON) -m bench.publish
 
 # Not a test: whether the end-to-end (NMS-free) lite models keep their NMS twins' accuracy, each pair trained alike
@@ -123,7 +144,6 @@ bench-parity: imagenet-weights
 # Deploying page, the README's INT8 table). Run it on an otherwise idle CPU. bench-parity's synthetic set only
 # calibrates INT8 here. The one-off investigations that once ran here (ShuffleNetV2's channel shuffle against
 # `fuse()`'s interleave, OpenVINO's per-layer profile) are in experiments/, outside make: experiments/README.md.
-LITE_MODELS = $(patsubst cfg/models/yolo11-%.yaml,yolo11n-%.yaml,$(wildcard cfg/models/yolo11-lite-*.yaml))
 SHAPES = build/parity/shapes
 bench-int8: reinstall
 	$(PYTHON) -m bench.shapes $(SHAPES) --backgrounds $(COCO128)/images/train2017

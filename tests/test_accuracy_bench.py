@@ -17,7 +17,7 @@ from helpers import offline_torch_home
 from ultralytics_light.accuracy.plan import Run, Variant
 from ultralytics_light.accuracy.run import Result
 
-MODELS = "yolo11n-lite-shufflenetv2.yaml,yolo11n-lite-mnasnet.yaml,yolo11n.yaml"
+MODELS = "yolo11n-lite-shufflenetv2.yaml,yolo11n-lite-mnasnet.yaml,yolo11n.pt"
 
 
 KILLED_IN_TWINS_SECOND_EPOCH = """
@@ -36,10 +36,24 @@ sys.exit(main(["bench-accuracy", *sys.argv[2:]]))
 """
 
 
-def made_result(name: str, init: str, seed: int, map50: float, map50_95: float, twin: bool = False) -> Result:
+def made_result(
+    name: str, init: str, seed: int, map50: float, map50_95: float, twin: bool = False, **variant
+) -> Result:
     """A finished run's result, as train_and_validate returns it, without training."""
-    variant = Variant(f"{name}.yaml", name, init, pretrained=not twin, scratch_twin=twin)
-    return Result(Run(variant, seed, Path(name)), map50, map50_95, params_M=1, best=Path(name) / "best.pt")
+    made = Variant(f"{name}.yaml", name, init, pretrained=not twin, scratch_twin=twin, **variant)
+    return Result(Run(made, seed, Path(name)), map50, map50_95, params_M=1, best=Path(name) / "best.pt")
+
+
+def coco_stand_in(path: Path, data: Path) -> Path:
+    """A stand-in for Ultralytics' COCO-pretrained release `path.name` (no network here): the stock model trained one
+    epoch, saved under the release's name where Ultralytics looks first (the working directory)."""
+    from ultralytics import YOLO
+
+    model = YOLO(f"{path.stem}.yaml")
+    model.train(data=str(data), epochs=1, imgsz=64, batch=4, workers=0, device="cpu", val=False, plots=False,
+                project=str(path.parent / "stand-in"), name=path.stem)  # fmt: skip
+    YOLO(path.parent / "stand-in" / path.stem / "weights" / "last.pt").save(path)
+    return path
 
 
 def results_epochs(run_dir: Path) -> list[str]:
@@ -51,10 +65,11 @@ def test_bench_accuracy_reports_every_model_and_resumes(run_fresh, detect_datase
 
     # ImageNet file at hand for ShuffleNetV2 only: MNASNet must say it trains from scratch, and no download happens
     monkeypatch.setenv("TORCH_HOME", str(offline_torch_home(tmp_path / "torch_home", ["shufflenet_v2_x0_5"])))
+    coco_stand_in(tmp_path / "yolo11n.pt", detect_dataset)
     project, marker = tmp_path / "runs", tmp_path / "in-epoch-2"
     args = (
         f"data={detect_dataset}", f"models={MODELS}", "epochs=2", "imgsz=64", "batch=4", "workers=0", "runs=2",
-        "warmup=1", "ort_threads=1", "spread_seeds=", f"project={project}",
+        "warmup=1", "ort_threads=1", "spread_seeds=", f"project={project}", "students=yolo11n-lite-shufflenetv2",
     )  # fmt: skip
     process = start_fresh([sys.executable, "-c", KILLED_IN_TWINS_SECOND_EPOCH, str(marker), *args], tmp_path)
     deadline = time.time() + 300
@@ -82,20 +97,33 @@ def test_bench_accuracy_reports_every_model_and_resumes(run_fresh, detect_datase
         "[2/4] yolo11n-lite-shufflenetv2 (scratch), seed 0, backbone from scratch\n    resuming from "
         f"{twin_run / 'weights' / 'last.pt'}",
         "[3/4] yolo11n-lite-mnasnet, seed 0, backbone from scratch (no ImageNet file)",
-        "[4/4] yolo11n, seed 0, backbone from scratch",
+        "[4/4] yolo11n, seed 0, backbone from COCO",
+        "teacher=auto: yolo11n, the best fine-tuned reference",
+        "[distilled 1/1] yolo11n-lite-shufflenetv2 (distilled from yolo11n), seed 0",
     ):
         assert line in result.stdout
     assert kept.stat().st_mtime_ns == kept_mtime  # not retrained
     assert results_epochs(twin_run) == ["1", "2"]  # every epoch exactly once
     with open(project / "accuracy.csv") as f:
         rows = {row["model"]: row for row in csv.DictReader(f)}
+    distilled = "yolo11n-lite-shufflenetv2 (distilled from yolo11n)"
     assert rows.keys() == {
-        "yolo11n-lite-shufflenetv2", "yolo11n-lite-shufflenetv2 (scratch)", "yolo11n-lite-mnasnet", "yolo11n"
+        "yolo11n-lite-shufflenetv2", "yolo11n-lite-shufflenetv2 (scratch)", "yolo11n-lite-mnasnet", "yolo11n", distilled
     }  # fmt: skip
     shufflenet, twin = rows["yolo11n-lite-shufflenetv2"], rows["yolo11n-lite-shufflenetv2 (scratch)"]
-    assert (shufflenet["init"], twin["init"]) == ("ImageNet", "scratch")
-    assert shufflenet["params_M"] == twin["params_M"] and shufflenet["ort_ms"] == twin["ort_ms"]  # one architecture
-    assert float(rows["yolo11n"]["ort_vs_yolo11n"]) == 1.0
+    assert (shufflenet["init"], twin["init"], rows[distilled]["init"]) == ("ImageNet", "scratch", "ImageNet")
+    assert shufflenet["params_M"] == twin["params_M"] == rows[distilled]["params_M"]
+    assert shufflenet["ort_ms"] == twin["ort_ms"] == rows[distilled]["ort_ms"]  # one architecture, one timing
+    assert rows["yolo11n"]["init"] == "COCO" and rows["yolo11n"]["reference"] == "True"
+    assert float(rows["yolo11n"]["ort_vs_yolo11n"]) == 1.0 and "map50_95_vs_yolo11n" in rows["yolo11n"]
+    assert all(float(row["train_min"]) > 0 for row in rows.values())
+    teacher = project / "yolo11n-coco-seed0" / "weights" / "best.pt"
+    student = torch.load(project / "yolo11n-lite-shufflenetv2-distilled-from-yolo11n-seed0" / "weights" / "best.pt",
+                         map_location="cpu", weights_only=False)  # fmt: skip
+    assert student["train_args"]["distill_model"] == str(teacher)
+    assert "Reference: yolo11n (COCO), the stock model a user would otherwise fine-tune" in (
+        project / "accuracy.md"
+    ).read_text()
     assert all(0 <= float(row["map50_95"]) <= float(row["map50"]) <= 1 for row in rows.values())
     assert any(row["pareto"] == "True" for row in rows.values())
     assert (project / "accuracy.png").read_bytes()[:4] == b"\x89PNG"
@@ -108,7 +136,8 @@ def test_bench_accuracy_reports_every_model_and_resumes(run_fresh, detect_datase
     # The project holds a 2-epoch recipe: a 3-epoch one must not mix with it
     refused = run_fresh(sys.executable, "-m", "ultralytics_light", "bench-accuracy", *args, "epochs=3", check=False)
     assert refused.returncode == 1 and refused.stderr.startswith("ultralytics-light: error: ")
-    assert "holds a run of another recipe or dataset" in refused.stderr and "Pass another project=" in refused.stderr
+    assert "holds a run of another recipe, dataset or teacher" in refused.stderr
+    assert "Pass another project=" in refused.stderr
 
 
 def test_bench_accuracy_needs_data(run_fresh):
@@ -147,18 +176,85 @@ def test_bench_accuracy_runs_the_first_imagenet_model_at_the_spread_seeds_too(tm
     assert parse(["data=d.yaml", "spread_seeds="])[0]["spread_seeds"] == []
 
 
-def test_bench_accuracy_ratio_column_uses_the_stock_model_present_or_says_there_is_none():
+def test_bench_accuracy_ratios_are_against_the_coco_reference_first_and_name_it():
+    from ultralytics_light.accuracy.references import NO_COCO
     from ultralytics_light.accuracy.report import markdown, summarize
 
-    def result(name: str) -> Result:
-        return made_result(name, "scratch", 0, map50=0.2, map50_95=0.1)
+    ours = made_result("a", "ImageNet", 0, map50=0.2, map50_95=0.1)
+    scratch = made_result("yolo11n", "scratch", 0, map50=0.1, map50_95=0.05, reference=True, note=NO_COCO)
+    coco = made_result("yolo26n", "COCO", 0, map50=0.4, map50_95=0.2, reference=True)
+    latency = {"a": (2.0, 0.1), "yolo11n": (5.0, 0.1), "yolo26n": (4.0, 0.1)}
 
-    with_26n = markdown(summarize([result("a"), result("yolo26n")], {"a": (2.0, 0.1), "yolo26n": (4.0, 0.1)}), "")
-    assert (
-        "| ORT ms | ÷ yolo26n |" in with_26n and "| a | scratch | 1.00 | 0.200 | 0.100 | 2.0 ± 0.1 | 0.50 |" in with_26n
+    table = markdown(summarize([ours, scratch, coco], latency), "")
+    assert "Reference: yolo26n (COCO), the stock model a user would otherwise fine-tune" in table
+    assert "| ORT ms | ORT ÷ yolo26n | mAP50-95 ÷ yolo26n |" in table
+    assert "| a | ImageNet | 1.00 | 0.200 | 0.100 | 2.0 ± 0.1 | 0.50 | 0.50 |" in table
+    assert "| yolo11n (scratch: no COCO checkpoint here) | scratch |" in table
+
+    offline = markdown(summarize([ours, scratch], latency), "")  # no COCO checkpoint: the scratch one, said so
+    assert "Reference: yolo11n (scratch: no COCO checkpoint here)" in offline
+    assert "its COCO checkpoint could not be had here, so it trained from scratch" in offline
+    assert "| ORT ÷ yolo11n |" in offline
+
+    alone = markdown(summarize([ours], {"a": (2.0, 0.1)}), "")
+    assert "No stock model among the models: no reference, no ratio." in alone and "÷" not in alone
+
+
+def test_bench_accuracy_takes_a_coco_release_found_here_and_says_when_it_cannot(tmp_path, monkeypatch, capsys):
+    from ultralytics import YOLO
+    from ultralytics.utils import downloads
+
+    from ultralytics_light.accuracy.plan import variants
+
+    def offline(*args, **kwargs):
+        raise ConnectionError("Download failure for yolo26n.pt. Environment may be offline.")
+
+    monkeypatch.setattr(downloads, "safe_download", offline)  # never the network, on any machine
+    monkeypatch.chdir(tmp_path)
+    (fallback,) = variants(["yolo26n.pt"], twins=True)
+    assert fallback == Variant("yolo26n.yaml", "yolo26n", "scratch", reference=True, note="scratch: no COCO checkpoint here")
+    assert fallback.label == "yolo26n (scratch: no COCO checkpoint here)"
+    assert "yolo26n: no COCO checkpoint here, so this reference trains yolo26n.yaml from scratch (Download failure" in (
+        capsys.readouterr().out
     )
-    alone = markdown(summarize([result("a")], {"a": (2.0, 0.1)}), "")
-    assert "No yolo11n or yolo26n among the models: no ratio." in alone and "÷" not in alone
+
+    YOLO("yolo26n.yaml").save(tmp_path / "yolo26n.pt")  # where Ultralytics looks before downloading
+    mine = tmp_path / "runs" / "my_yolo.pt"  # any other stock checkpoint is a reference as it is
+    mine.parent.mkdir()
+    YOLO("yolo11n.yaml").save(mine)
+    found, given = variants(["yolo26n.pt", str(mine)], twins=True)
+    assert (found.name, found.init, found.reference, Path(found.model).resolve()) == (
+        "yolo26n", "COCO", True, tmp_path / "yolo26n.pt"
+    )  # fmt: skip
+    assert found.slug == "yolo26n-coco" != fallback.slug  # a COCO run never reads back a scratch one
+    assert (given.label, given.init, given.reference) == ("my_yolo", "checkpoint", True)
+
+
+def test_bench_accuracy_teacher_auto_is_the_best_fine_tuned_reference(tmp_path, capsys):
+    from ultralytics_light.accuracy import distill
+
+    ours = made_result("yolo11n-lite-lcnet", "scratch (no ImageNet file)", 0, 0.2, 0.1)
+    full = made_result("yolo11n-mobilenetv2", "ImageNet", 0, 0.5, 0.4)
+    scratch = made_result("yolo11n", "scratch", 0, 0.6, 0.5, reference=True, note="scratch: no COCO checkpoint here")
+    weak = made_result("yolo26n", "COCO", 0, 0.3, 0.2, reference=True)
+    strong = made_result("stand-in", "checkpoint", 0, 0.4, 0.3, reference=True)
+    results = [ours, full, scratch, weak, strong]
+
+    assert distill.pick_teachers(["auto"], results) == [strong]  # not the scratch one, though it scored higher
+    assert distill.pick_teachers(["auto"], [ours, scratch]) == []
+    assert "no reference here that was fine-tuned from COCO or a checkpoint" in capsys.readouterr().out
+    assert distill.pick_teachers(["yolo11n-mobilenetv2.yaml", "auto"], results) == [full, strong]
+    assert distill.parse_teachers("none") == distill.parse_teachers("") == []
+
+    every = [result.run.variant for result in results]
+    assert distill.students(every, None) == [ours.run.variant]  # every lite model of ours, no reference
+    runs = distill.distilled_runs([full], distill.students(every, ["yolo11n-lite-lcnet", "yolo11n-mobilenetv2"]),
+                                  [0, 1], tmp_path)  # fmt: skip
+    assert [(run.variant.label, run.seed, run.teacher) for run in runs] == [
+        ("yolo11n-lite-lcnet (distilled from yolo11n-mobilenetv2)", 0, full.best),
+        ("yolo11n-lite-lcnet (distilled from yolo11n-mobilenetv2)", 1, full.best),
+    ]  # never a teacher distilling into itself
+    assert runs[1].folder == tmp_path / "yolo11n-lite-lcnet-distilled-from-yolo11n-mobilenetv2-seed1"
 
 
 def test_bench_accuracy_warns_that_it_sets_a_passed_seed_itself(log_lines):

@@ -8,6 +8,10 @@ with the others. A model whose backbone has its ImageNet file at hand also train
 weights only, and the table says so. The first model from ImageNet also trains at `spread_seeds`: its seed-to-seed
 spread is the noise level beside the table.
 
+The references are what a user would otherwise pick: the COCO-pretrained yolo26n.pt and yolo11n.pt (references.py),
+fine-tuned under the same recipe, and any stock checkpoint given in `models`; the ratio columns are against the first.
+Each lite model also trains distilled from `teacher` (distill.py), by default the best fine-tuned reference.
+
 Writes accuracy.md, accuracy.csv and accuracy.png (mAP50-95 against latency, the Pareto front marked) in `out`. A run
 that stops part-way resumes: finished models are read back, a half-trained one resumes from its last.pt. Training
 uses the GPU when there is one (Ultralytics' own device choice), or every CPU core; latency is always CPU latency.
@@ -18,6 +22,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ultralytics_light.accuracy import distill
 from ultralytics_light.accuracy.plan import default_models, plan
 from ultralytics_light.accuracy.report import markdown, plot, summarize, write_csv
 from ultralytics_light.accuracy.run import time_models, train_and_validate
@@ -39,12 +44,21 @@ SET_PER_RUN = {
     "resume": "stopped runs are resumed by themselves",
     "pretrained": "models start from their YAML's weights, scratch twins from random weights (scratch_twin=)",
     "model": "the models are given by models=",
+    "distill_model": "distilled rows are given by teacher= and students=",
 }
 OPTIONS = {
     "data": Option(None, "dataset YAML: models train on its train split and are validated on its val split"),
     "models": Option(
-        None, "comma-separated model YAMLs or .pt checkpoints; default every lite n model, yolo11n, yolo26n"
+        None,
+        "comma-separated model YAMLs or .pt checkpoints; default every lite n model and the COCO-pretrained "
+        "yolo26n.pt and yolo11n.pt (their YAMLs from scratch, said so, where the checkpoints cannot be had)",
     ),
+    "teacher": Option(
+        distill.AUTO,
+        "comma-separated models each lite model also distils from (distill_model=), fine-tuned here first; auto: the "
+        "best reference fine-tuned from COCO or a checkpoint; none: no distilled rows",
+    ),
+    "students": Option(None, "comma-separated models that distil from the teacher; default every lite model"),
     "seeds": Option("0", "comma-separated training seeds; every model trains at each"),
     "spread_seeds": Option("1", "more seeds for the first model from ImageNet: its spread is the table's noise level"),
     "scratch_twin": Option(
@@ -83,6 +97,7 @@ COMMAND = Command(
     examples=(
         "bench-accuracy data=your_data.yaml",
         "bench-accuracy data=your_data.yaml models=yolo11n-lite-mobilenetv2.yaml,yolo11n.yaml seeds=0,1 epochs=60",
+        "bench-accuracy data=your_data.yaml models=yolo11n-lite-lcnet.yaml,yolo26n.pt teacher=yolo26n.pt dis=6",
     ),
 )
 
@@ -111,6 +126,21 @@ def finish(options: dict, passed: dict) -> tuple[dict, dict]:
         recipe["nbs"] = recipe["batch"]
     options = dict(options)
     options["models"] = str(options["models"]).split(",") if options["models"] else default_models()
+    options["teacher"] = distill.parse_teachers(options["teacher"])
+    if options["teacher"] and not distill.available():
+        from ultralytics import __version__
+
+        if options["teacher"] != [distill.AUTO]:
+            raise UsageError(
+                f"bench-accuracy: teacher= needs Ultralytics' distill_model= (8.4 and newer); this is {__version__}. "
+                "Upgrade Ultralytics, or pass teacher=none."
+            )
+        print(f"bench-accuracy: no distilled rows: Ultralytics {__version__} has no distill_model= (8.4 and newer)")
+        options["teacher"] = []
+    for teacher in options["teacher"]:  # a teacher that is not among the models is fine-tuned as one of them
+        if teacher != distill.AUTO and not any(teacher in (m, Path(m).stem) for m in options["models"]):
+            options["models"].append(teacher)
+    options["students"] = str(options["students"]).split(",") if options["students"] else None
     for key in ("seeds", "spread_seeds"):
         try:
             options[key] = [int(seed) for seed in str(options[key]).split(",") if seed.strip()]
@@ -152,8 +182,13 @@ def benchmark(options: dict, recipe: dict) -> int:
         print(f"{run.variant.label} runs at seed {run.seed} too: its seed-to-seed spread is the table's noise level")
     results = []
     for k, run in enumerate(runs, 1):
-        variant = run.variant
-        print(f"[{k}/{len(runs)}] {variant.label}, seed {run.seed}, backbone from {variant.init}", flush=True)
+        print(f"[{k}/{len(runs)}] {run.variant.label}, seed {run.seed}, backbone from {run.variant.init}", flush=True)
+        results.append(train_and_validate(run, data, recipe, options["train_threads"]))
+    teachers = distill.pick_teachers(options["teacher"], results)
+    learners = distill.students(list(dict.fromkeys(run.variant for run in runs)), options["students"])
+    distilled = distill.distilled_runs(teachers, learners, options["seeds"], project)
+    for k, run in enumerate(distilled, 1):
+        print(f"[distilled {k}/{len(distilled)}] {run.variant.label}, seed {run.seed}, teacher {run.teacher}")
         results.append(train_and_validate(run, data, recipe, options["train_threads"]))
     torch.set_num_threads(options["ort_threads"])
     print(f"timing {len(runs)} runs' architectures in ONNX Runtime at {recipe['imgsz']}", flush=True)
@@ -164,7 +199,9 @@ def benchmark(options: dict, recipe: dict) -> int:
         f"Trained on the {device} of this machine, on the train split of `{data}`, validated on its val split; "
         f"recipe: {shown}; seed {seeds}"
         + "".join(f", and {run.seed} too for {run.variant.label}" for run in spread_runs)
-        + " (± is half the seed-to-seed range: a difference smaller than it is noise). Latency: ONNX Runtime on "
+        + " (± is half the seed-to-seed range: a difference smaller than it is noise)"
+        + "".join(f"; distilled rows: distill_model= {t.run.variant.label}'s seed-{t.run.seed} best.pt" for t in teachers)
+        + ". Latency: ONNX Runtime on "
         f"{machine(options['ort_threads'])}, batch 1, {recipe['imgsz']} px, median ± IQR of {options['runs']} "
         f"interleaved runs."
     )

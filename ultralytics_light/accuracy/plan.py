@@ -1,4 +1,4 @@
-"""Which runs `bench-accuracy` makes: each model, and its from-scratch twin, at each seed."""
+"""Which runs `bench-accuracy` makes: each model, its from-scratch twin, and its distilled twins, at each seed."""
 
 from __future__ import annotations
 
@@ -6,19 +6,28 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-STOCK = ("yolo11n.yaml", "yolo26n.yaml")  # the default list's stock models; the ratio column uses the first present
+from ultralytics_light.accuracy.references import (
+    NO_COCO,
+    REFERENCES,
+    checkpoint_is_ours,
+    is_release,
+    release_checkpoint,
+)
 
 
 @dataclass(frozen=True)
 class Variant:
-    """One way a model is trained: what it is built from, and where its backbone starts.
+    """One way a model is trained: what it is built from, where its backbone starts, and what it learns from.
 
     Args:
         model: What YOLO() is given: a YAML name or path, or a .pt checkpoint.
-        name: The architecture's name in the table, e.g. 'yolo11n-lite-mobilenetv2'; a scratch twin shares it.
-        init: Where the backbone starts: 'ImageNet', 'scratch', 'scratch (no ImageNet file)' or 'checkpoint'.
+        name: The architecture's name in the table, e.g. 'yolo11n-lite-mobilenetv2'; its twins share it.
+        init: Where the backbone starts: 'ImageNet', 'COCO', 'scratch', 'scratch (no ImageNet file)' or 'checkpoint'.
         pretrained: Ultralytics' `pretrained` for its runs: False trains our backbone rows from random weights.
         scratch_twin: Whether it is the from-random-weights twin of the same model started from ImageNet.
+        reference: Whether it is a stock architecture (no backbone rows of ours): what a user would otherwise pick.
+        note: Said after the name in the table, e.g. 'scratch: no COCO checkpoint here'.
+        teacher: The label of the fine-tuned model it distils from (`distill_model=`); empty for none.
     """
 
     model: str
@@ -26,37 +35,57 @@ class Variant:
     init: str
     pretrained: bool = True
     scratch_twin: bool = False
+    reference: bool = False
+    note: str = ""
+    teacher: str = ""
 
     @property
     def label(self) -> str:
-        """How the table names it: a scratch twin is 'NAME (scratch)'."""
-        return f"{self.name} (scratch)" if self.scratch_twin else self.name
+        """How the table names it: 'NAME (scratch)', 'NAME (distilled from TEACHER)', 'yolo26n (NOTE)'."""
+        notes = ["scratch"] * self.scratch_twin + [self.note] * bool(self.note)
+        notes += [f"distilled from {self.teacher}"] * bool(self.teacher)
+        return self.name + "".join(f" ({note})" for note in notes)
+
+    @property
+    def slug(self) -> str:
+        """Its runs' folder name before the seed: a started and a scratch reference, or two teachers, never share."""
+        parts = [self.name.replace("/", "-")] + ["coco"] * (self.init == "COCO") + ["scratch"] * self.scratch_twin
+        parts += [f"distilled-from-{self.teacher.replace('/', '-').replace(' ', '')}"] * bool(self.teacher)
+        return "-".join(parts)
 
 
 @dataclass(frozen=True)
 class Run:
-    """One training run: a variant at a seed, in its own Ultralytics save directory."""
+    """One training run: a variant at a seed, in its own Ultralytics save directory.
+
+    Args:
+        variant: What trains.
+        seed: Its training seed.
+        folder: Its Ultralytics save directory.
+        teacher: The fine-tuned teacher's best.pt it distils from, for a distilled variant.
+    """
 
     variant: Variant
     seed: int
     folder: Path
+    teacher: Path | None = None
 
 
 def default_models() -> list[str]:
-    """The lite head of every shipped detect family at scale n, then stock yolo11n and yolo26n."""
+    """The lite head of every shipped detect family at scale n, then the COCO-pretrained yolo26n.pt and yolo11n.pt."""
     from ultralytics_light.cfg import model_names
 
     lite = [name for name in model_names() if name.startswith("yolo11-lite-")]
-    return [name.replace("-", "n-", 1) for name in lite] + list(STOCK)
+    return [name.replace("-", "n-", 1) for name in lite] + list(REFERENCES)
 
 
-def asks_for_imagenet(yaml: dict) -> bool:
-    """Whether a model YAML dict has backbone rows of ours that load pretrained weights."""
+def our_rows(yaml: dict) -> tuple[bool, bool]:
+    """(whether a model YAML dict has backbone rows of ours, whether any of them loads pretrained weights)."""
     from ultralytics_light.patches.checkpoint_rebuild import drop_pretrained
 
     copy = json.loads(json.dumps(yaml))
-    drop_pretrained(copy)
-    return copy != yaml
+    ours = drop_pretrained(copy)
+    return ours, copy != yaml
 
 
 def imagenet_missing(name: str) -> str | None:
@@ -73,13 +102,30 @@ def imagenet_missing(name: str) -> str | None:
 
 
 def checkpoint_label(path: Path) -> str:
-    """How the table names a checkpoint: its run's folder for Ultralytics' runs/…/NAME/weights/best.pt."""
-    return f"{path.parents[1].name}/{path.stem}" if path.parent.name == "weights" else path.stem
+    """How the table names a checkpoint: RUN/best for Ultralytics' runs/…/RUN/weights/best.pt, else its file's stem."""
+    in_run = path.parent.name == "weights" and (path.parents[1] / "args.yaml").is_file()
+    return f"{path.parents[1].name}/{path.stem}" if in_run else path.stem
 
 
-def run_folder(project: Path, name: str, seed: int, scratch_twin: bool = False) -> Path:
+def run_folder(project: Path, slug: str, seed: int) -> Path:
     """Where a run trains, e.g. project/yolo11n-lite-mobilenetv2-scratch-seed0 for the twin at seed 0."""
-    return project / f"{name.replace('/', '-')}{'-scratch' if scratch_twin else ''}-seed{seed}"
+    return project / f"{slug}-seed{seed}"
+
+
+def reference_variant(model: str) -> Variant:
+    """A stock checkpoint as a reference: a released one from COCO (or its YAML from scratch, said so, where the
+    checkpoint cannot be had here), any other .pt as the checkpoint it is."""
+    if is_release(model):
+        stem = Path(model).stem
+        path, why = release_checkpoint(model)
+        if path is not None:
+            return Variant(str(path), stem, "COCO", reference=True)
+        print(f"{stem}: no COCO checkpoint here, so this reference trains {stem}.yaml from scratch ({why})")
+        return Variant(f"{stem}.yaml", stem, "scratch", reference=True, note=NO_COCO)
+    path = Path(model)
+    if not path.is_file():
+        raise FileNotFoundError(f"bench-accuracy: {model} not found. Give a checkpoint's path, or a model YAML.")
+    return Variant(model, checkpoint_label(path), "checkpoint", reference=not checkpoint_is_ours(path))
 
 
 def variants(models: list[str], twins: bool) -> list[Variant]:
@@ -90,11 +136,14 @@ def variants(models: list[str], twins: bool) -> list[Variant]:
 
     found = []
     for model in models:
-        name = checkpoint_label(Path(model)) if model.endswith(".pt") else Path(model).stem
+        if model.endswith(".pt"):
+            found.append(reference_variant(model))
+            continue
+        name = Path(model).stem
         source = find_model_yaml(model) or (Path(model) if Path(model).suffix == ".yaml" else None)
-        yaml = YAML.load(source) if source is not None and source.is_file() else {}
-        if not asks_for_imagenet(yaml):
-            found.append(Variant(model, name, "checkpoint" if model.endswith(".pt") else "scratch"))
+        ours, asks = our_rows(YAML.load(source) if source is not None and source.is_file() else {})
+        if not asks:
+            found.append(Variant(model, name, "scratch", reference=not ours))
             continue
         missing = imagenet_missing(model)
         if missing:
@@ -116,7 +165,7 @@ def plan(models: list[str], seeds: list[int], twins: bool, project: Path, spread
     every = variants(models, twins)
     spread = next((variant for variant in every if variant.init == "ImageNet"), every[0])
     return [
-        Run(variant, seed, run_folder(project, variant.name, seed, variant.scratch_twin))
+        Run(variant, seed, run_folder(project, variant.slug, seed))
         for variant in every
         for seed in seeds + (list(spread_seeds) if variant is spread else [])
     ]

@@ -19,6 +19,7 @@ class Result:
         map50_95: mAP50-95 of its best.pt.
         params_M: Parameters, in millions.
         best: Its best.pt, exported for the latency column.
+        train_s: Its training time in seconds (Ultralytics' results.csv, resumed parts added), None where not recorded.
     """
 
     run: Run
@@ -26,6 +27,7 @@ class Result:
     map50_95: float
     params_M: float
     best: Path
+    train_s: float | None = None
 
 
 def finished(last: Path) -> bool:
@@ -47,16 +49,30 @@ def with_threads(model, threads: int):
     return model
 
 
+def training_seconds(results_csv: Path) -> float | None:
+    """Training time of a run from Ultralytics' results.csv, whose `time` column restarts from 0 when a run resumes."""
+    import csv
+
+    if not results_csv.is_file():
+        return None
+    with open(results_csv) as f:
+        times = [float(row["time"]) for row in csv.DictReader(f, skipinitialspace=True) if row.get("time")]
+    return sum(t - before if t >= before else t for before, t in zip([0.0, *times], times)) if times else None
+
+
 def read_back(run: Run, done: Path, data: str, recipe: dict) -> Result:
-    """The result a finished run recorded; a ValueError if it was trained under another recipe or dataset."""
+    """The result a finished run recorded; a ValueError if it was trained under another recipe, dataset or teacher."""
     recorded = json.loads(done.read_text())
-    if recorded["recipe"] != recipe or recorded["data"] != data:
+    teacher = str(run.teacher) if run.teacher else None
+    if recorded["recipe"] != recipe or recorded["data"] != data or recorded.get("teacher") != teacher:
         raise ValueError(
-            f"{run.folder} holds a run of another recipe or dataset ({recorded['recipe']}, data={recorded['data']}). "
-            f"Pass another project= for this one, or delete {run.folder.parent} to start over."
+            f"{run.folder} holds a run of another recipe, dataset or teacher ({recorded['recipe']}, "
+            f"data={recorded['data']}, teacher={recorded.get('teacher')}). Pass another project= for this one, or "
+            f"delete {run.folder.parent} to start over."
         )
     print(f"    finished earlier: mAP50 {recorded['map50']:.3f}, mAP50-95 {recorded['map50_95']:.3f}")
-    return Result(run, recorded["map50"], recorded["map50_95"], recorded["params_M"], Path(recorded["best"]))
+    return Result(run, recorded["map50"], recorded["map50_95"], recorded["params_M"], Path(recorded["best"]),
+                  recorded.get("train_s"))  # fmt: skip
 
 
 def train_and_validate(run: Run, data: str, recipe: dict, threads: int) -> Result:
@@ -75,6 +91,8 @@ def train_and_validate(run: Run, data: str, recipe: dict, threads: int) -> Resul
     elif not last.is_file():
         variant = run.variant
         train_args = dict(recipe, data=data, seed=run.seed, project=str(run.folder.parent), name=run.folder.name)
+        if run.teacher:
+            train_args["distill_model"] = str(run.teacher)
         with pretrained(variant.pretrained):  # a model from random weights is built without reading the ImageNet file
             model = YOLO(variant.model)
         with_threads(model, threads).train(**train_args, pretrained=variant.pretrained, exist_ok=True)
@@ -85,12 +103,15 @@ def train_and_validate(run: Run, data: str, recipe: dict, threads: int) -> Resul
         project=str(run.folder), name="val", exist_ok=True,
     )  # fmt: skip
     params = sum(p.numel() for p in model.model.parameters()) / 1e6
-    result = Result(run, float(metrics.box.map50), float(metrics.box.map), params, best)
+    seconds = training_seconds(run.folder / "results.csv")
+    result = Result(run, float(metrics.box.map50), float(metrics.box.map), params, best, seconds)
     recorded = {
         "model": run.variant.model,
         "label": run.variant.label,
         "init": run.variant.init,
         "seed": run.seed,
+        "teacher": str(run.teacher) if run.teacher else None,
+        "train_s": seconds,
         "map50": result.map50,
         "map50_95": result.map50_95,
         "params_M": result.params_M,

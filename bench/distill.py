@@ -1,0 +1,115 @@
+"""Distillation trials: do our fast lite models learn what a fine-tuned, COCO-pretrained detector knows?
+
+On each data set, `bench-accuracy` fine-tunes the COCO-pretrained reference (`--reference`: a stock checkpoint; here
+`../shared/weights/yolov5n-coco-backbone-neck.pt`, Ultralytics' yolov5n.yaml carrying the official YOLOv5n COCO
+backbone and neck) and our lite MobileNetV2 from ImageNet, then trains each fast lite student alone and distilled
+(Ultralytics' `distill_model=`) from each teacher, at two seeds, all under bench-accuracy's recipe. Every row: mAP50,
+mAP50-95 on the held-out split, ONNX Runtime latency, and training time.
+
+Data sets: COCO128's person class (96 train / 32 held-out real images; the COCO reference has seen these images in
+its COCO training, which favours it) and bench-parity's synthetic shapes on photographs (300 train / 150 held-out).
+
+Each data set's finished table is recorded in bench/distill-records/ (commit it): a fresh checkout measures only the
+data sets not recorded yet, or recorded under another recipe. Within a checkout, runs resume in build/distill, seed 0
+first (students alone and distilled), then seed 1. Writes bench/distill.md from the records.
+
+    python -m bench.distill --coco128 ../shared/datasets/coco128 --reference ../shared/weights/yolov5n-coco-backbone-neck.pt
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import shutil
+from pathlib import Path
+
+from bench.coco_splits import write_split
+from bench.common import bench_accuracy, bench_accuracy_recipe, read_record, write_record
+from bench.shapes import write_shapes_set
+
+STUDENTS = ("yolo11n-lite-lcnet.yaml", "yolo11n-lite-shufflenetv2.yaml", "yolo11n-lite-mobilenetv3-small.yaml")
+IMAGENET_TEACHER = "yolo11n-lite-mobilenetv2.yaml"
+SEEDS = (0, 1)
+DATASETS = {"person": ["imgsz=256"], "shapes": ["imgsz=160"]}  # bench-accuracy's 256 px; shapes are drawn at 160
+RECORDS = Path(__file__).parent / "distill-records"
+
+
+def dataset(name: str, work: Path, coco128: Path) -> Path:
+    if name == "person":
+        return write_split(coco128, work / "data" / "person")
+    return write_shapes_set(work / "data" / "shapes", coco128 / "images" / "train2017", train=300, val=150)
+
+
+def measure(name: str, data: Path, reference: Path, work: Path, common: list[str]) -> dict:
+    """One data set's trials (resumed where they stopped), seed 0 first; its record."""
+    models = [*STUDENTS, IMAGENET_TEACHER, str(reference)]
+    teachers = f"{reference.stem},{Path(IMAGENET_TEACHER).stem}"
+    extra = {"teacher": teachers, "students": ",".join(Path(s).stem for s in STUDENTS)}
+    project = work / name
+    for seeds in (SEEDS[:1], SEEDS):
+        rows = bench_accuracy(project, data, models, [*DATASETS[name], *common, f"seeds={','.join(map(str, seeds))}"],
+                              **extra)  # fmt: skip
+    about = (project / "accuracy.md").read_text().split("\n\n")[1]
+    return {"recipe": bench_accuracy_recipe(), "args": [*DATASETS[name], *common], "about": about, "rows": rows}
+
+
+def render(records: dict[str, dict], reference: str) -> str:
+    """bench/distill.md: per data set, each student alone and distilled, its teachers and the reference."""
+    lines = [
+        "# Distillation from a fine-tuned teacher",
+        "",
+        f"Reference and COCO teacher: `{reference}`, Ultralytics' yolov5n.yaml with the official YOLOv5n COCO backbone "
+        "and neck (its Detect head fresh), fine-tuned on each data set. ImageNet teacher: yolo11n-lite-mobilenetv2. "
+        "Students from scratch: no ImageNet LCNet, ShuffleNetV2 or MobileNetV3-Small file on the machine that measured. "
+        "Goal: a lite model at ≤ 0.6× the reference's latency with ≥ its mAP50-95.",
+    ]
+    for name, record in records.items():
+        rows = {row["model"]: row for row in record["rows"]}
+        ref = next(row for row in record["rows"] if row["init"] == "checkpoint" and row["reference"] == "True")
+        lines += ["", f"## {name}", "", record["about"], ""]
+        lines += ["| model | mAP50 | mAP50-95 | ORT ms | ÷ reference latency | mAP50-95 ÷ reference | train min |",
+                  "|---|---|---|---|---|---|---|"]  # fmt: skip
+        order = [ref["model"], Path(IMAGENET_TEACHER).stem] + [
+            label for student in STUDENTS for label in rows if label.startswith(Path(student).stem)
+        ]
+        for label in order:
+            row = rows[label]
+            ratio = float(row["ort_ms"]) / float(ref["ort_ms"])
+            kept = float(row["map50_95"]) / float(ref["map50_95"]) if float(ref["map50_95"]) else float("nan")
+            train = f"{float(row['train_min']):.1f}" if row.get("train_min") else ""
+            lines.append(f"| {label} | {float(row['map50']):.3f} | {float(row['map50_95']):.3f} | "
+                         f"{float(row['ort_ms']):.1f} | {ratio:.2f} | {kept:.2f} | {train} |")  # fmt: skip
+    missing = [name for name in DATASETS if name not in records]
+    if missing:
+        lines += ["", f"Not measured yet: {', '.join(missing)} (`make bench-distill`)."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--coco128", type=Path, required=True)
+    parser.add_argument("--reference", type=Path, required=True, help="the COCO-pretrained stock checkpoint")
+    parser.add_argument("--work", type=Path, default=Path("build/distill"), help="data and runs (resumable)")
+    parser.add_argument("--datasets", nargs="*", default=list(DATASETS), choices=list(DATASETS))
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "distill.md")
+    parser.add_argument("common", nargs="*", help="bench-accuracy / yolo train KEY=VALUE for every run")
+    args = parser.parse_args(argv)
+    if not args.reference.is_file():
+        raise SystemExit(f"{args.reference}: no such checkpoint; the trials need a COCO-pretrained reference")
+    work = args.work.resolve()
+    records = {}
+    for name in DATASETS:
+        path = RECORDS / f"{name}.json"
+        record = read_record(path, recipe=bench_accuracy_recipe(), args=[*DATASETS[name], *args.common])
+        if record is None and name in args.datasets:
+            data = dataset(name, work, args.coco128.resolve())
+            record = write_record(path, measure(name, data, args.reference.resolve(), work, args.common))
+            shutil.copy(work / name / "accuracy.md", RECORDS / f"{name}.md")
+        if record is not None:
+            records[name] = record
+    args.out.write_text(render(records, args.reference.name))
+    print(args.out.read_text())
+
+
+if __name__ == "__main__":
+    main()
