@@ -121,9 +121,10 @@ def test_bench_accuracy_reports_every_model_and_resumes(run_fresh, detect_datase
     student = torch.load(project / "yolo11n-lite-shufflenetv2-distilled-from-yolo11n-seed0" / "weights" / "best.pt",
                          map_location="cpu", weights_only=False)  # fmt: skip
     assert student["train_args"]["distill_model"] == str(teacher)
-    assert "Reference: yolo11n (COCO), the stock model a user would otherwise fine-tune" in (
-        project / "accuracy.md"
-    ).read_text()
+    assert (
+        "Reference: yolo11n (COCO), the stock model a user would otherwise fine-tune"
+        in (project / "accuracy.md").read_text()
+    )
     assert all(0 <= float(row["map50_95"]) <= float(row["map50"]) <= 1 for row in rows.values())
     assert any(row["pareto"] == "True" for row in rows.values())
     assert (project / "accuracy.png").read_bytes()[:4] == b"\x89PNG"
@@ -212,7 +213,9 @@ def test_bench_accuracy_takes_a_coco_release_found_here_and_says_when_it_cannot(
     monkeypatch.setattr(downloads, "safe_download", offline)  # never the network, on any machine
     monkeypatch.chdir(tmp_path)
     (fallback,) = variants(["yolo26n.pt"], twins=True)
-    assert fallback == Variant("yolo26n.yaml", "yolo26n", "scratch", reference=True, note="scratch: no COCO checkpoint here")
+    assert fallback == Variant(
+        "yolo26n.yaml", "yolo26n", "scratch", reference=True, note="scratch: no COCO checkpoint here"
+    )
     assert fallback.label == "yolo26n (scratch: no COCO checkpoint here)"
     assert "yolo26n: no COCO checkpoint here, so this reference trains yolo26n.yaml from scratch (Download failure" in (
         capsys.readouterr().out

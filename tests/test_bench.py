@@ -233,3 +233,46 @@ def test_end_to_end_bench_times_every_export_from_image_to_boxes(detect_dataset,
     assert "faster than their NMS twin (yolo11n-lite-…) at conf=0.001, 64 px: " in text and " of 1 (" in text
     assert "| yolo26n-lite-shufflenetv2 | end2end | 0.001 |" in text and "| yolo26n | nms | 0.25 |" in text
     assert f"| {end2end_reference} | nms | 0.001 |" in text and "for the reference exports, yolo11n-lite-" in text
+
+
+def test_distill_table_sets_each_student_alone_beside_its_distilled_rows_and_the_reference():
+    from bench.distill import render
+
+    def row(model: str, init: str, map50_95: float, ort_ms: float, reference: bool = False) -> dict:
+        return {"model": model, "init": init, "map50": str(2 * map50_95), "map50_95": str(map50_95),
+                "ort_ms": str(ort_ms), "train_min": "3.0", "reference": str(reference)}  # fmt: skip
+
+    lcnet, teacher = "yolo11n-lite-lcnet", "yolo11n-lite-mobilenetv2"
+    rows = [
+        row(f"{lcnet} (distilled from stand-in)", "scratch (no ImageNet file)", 0.15, 4.0),
+        row("stand-in", "checkpoint", 0.3, 10.0, reference=True),
+        row(lcnet, "scratch (no ImageNet file)", 0.1, 4.0),
+        row(teacher, "ImageNet", 0.2, 8.0),
+    ]
+    text = render({"person": {"about": "Trained on …", "rows": rows}}, "stand-in.pt")
+    table = [line for line in text.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert [line.split(" | ")[0] for line in table] == [
+        "| stand-in", f"| {teacher}", f"| {lcnet}", f"| {lcnet} (distilled from stand-in)"
+    ]  # fmt: skip
+    distilled = (
+        f"| {lcnet} (distilled from stand-in) | scratch (no ImageNet file) | 0.300 | 0.150 | 4.0 | 0.40 | 0.50 | 3.0 |"
+    )
+    assert table[3] == distilled
+    assert "Not measured yet: shapes (`make bench-distill`)." in text
+
+
+def test_model_table_shows_accuracy_only_from_a_start_a_user_gets():
+    from bench.publish import accuracy_cells
+
+    readme = Path("README.md")
+    assert accuracy_cells("yolo11n-lite-mobilenetv2", {"init": "ImageNet", "map50": "0.5", "map50_95": "0.25"},
+                          readme) == ["0.500", "0.250", "ImageNet"]  # fmt: skip
+    no_file = {"init": "scratch (no ImageNet file)", "map50": "0.01", "map50_95": "0.002"}
+    assert accuracy_cells("yolo11n-lite-shufflenetv2", no_file, readme) == [
+        "", "", "ImageNet start not measurable here (top-1 60.55 %)"
+    ]  # fmt: skip
+    scratch = {"init": "scratch", "map50": "0.01", "map50_95": "0.002"}
+    assert accuracy_cells("yolo26n", scratch, readme)[:2] == ["", ""]
+    assert accuracy_cells("yolo26n", None, readme) == ["", "", ""]  # not measured
+    stand_in = {"init": "checkpoint", "map50": "0.6", "map50_95": "0.3"}
+    assert accuracy_cells("yolov5n, COCO backbone+neck", stand_in, readme) == ["0.600", "0.300", "COCO (backbone+neck)"]

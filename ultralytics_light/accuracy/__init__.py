@@ -200,7 +200,9 @@ def benchmark(options: dict, recipe: dict) -> int:
         f"recipe: {shown}; seed {seeds}"
         + "".join(f", and {run.seed} too for {run.variant.label}" for run in spread_runs)
         + " (± is half the seed-to-seed range: a difference smaller than it is noise)"
-        + "".join(f"; distilled rows: distill_model= {t.run.variant.label}'s seed-{t.run.seed} best.pt" for t in teachers)
+        + "".join(
+            f"; distilled rows: distill_model= {t.run.variant.label}'s seed-{t.run.seed} best.pt" for t in teachers
+        )
         + ". Latency: ONNX Runtime on "
         f"{machine(options['ort_threads'])}, batch 1, {recipe['imgsz']} px, median ± IQR of {options['runs']} "
         f"interleaved runs."

@@ -70,9 +70,7 @@ def students(variants: list[Variant], asked: list[str] | None) -> list[Variant]:
     return [v for v in plain if any(matches(name, v) for name in asked)]
 
 
-def distilled_runs(
-    teachers: list[Result], learners: list[Variant], seeds: list[int], project: Path
-) -> list[Run]:
+def distilled_runs(teachers: list[Result], learners: list[Variant], seeds: list[int], project: Path) -> list[Run]:
     """Every student at every seed, once per teacher (never a model distilling from itself)."""
     runs = []
     for teacher in teachers:
