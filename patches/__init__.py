@@ -35,6 +35,7 @@ PATCHES = (  # applied in this order, undone in reverse
     "fuse_backbone",
     "safe_load",
     "onnx_int8_quantize",
+    "openvino_int8_overflow",
 )
 _ABSENT = object()
 refusal: str | None = None  # why our models are unavailable in this process, once `apply` has run and refused

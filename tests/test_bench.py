@@ -77,6 +77,7 @@ def test_int8_bench_times_and_validates_every_export_of_a_checkpoint(trained, de
     best = tmp_path / "train" / "weights" / "best.pt"  # a copy: the bench exports beside it, and `trained` is shared
     best.parent.mkdir(parents=True)
     shutil.copy(trained[1], best)
+    shutil.copy(trained[1].parents[1] / "args.yaml", best.parents[1])  # an Ultralytics run folder, named "train"
     out = tmp_path / "int8.md"
     run_fresh(
         sys.executable, "-m", "bench.int8", "--models", str(best), "--data", str(detect_dataset),
