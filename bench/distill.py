@@ -10,8 +10,8 @@ mAP50-95 on the held-out split, ONNX Runtime latency, and training time.
 Data sets: COCO128's person class (96 train / 32 held-out real images; the COCO reference has seen these images in
 its COCO training, which favours it) and bench-parity's synthetic shapes on photographs (300 train / 150 held-out).
 
-Each data set's table is recorded in bench/distill-records/ (commit it) when seed 0 is done (students alone and
-distilled) and again with both seeds: a fresh checkout measures only what is not recorded yet, or recorded under
+Each data set's table is recorded in bench/distill-records/ (commit it) after each stage: seed 0 with the COCO
+teacher, then with the ImageNet teacher too, then both seeds: a fresh checkout measures only what is not recorded yet, or recorded under
 another recipe. Within a checkout, runs resume in build/distill. Writes bench/distill.md from the records.
 
     python -m bench.distill --coco128 ../shared/datasets/coco128 --reference ../shared/weights/yolov5n-coco-backbone-neck.pt
@@ -40,18 +40,26 @@ def dataset(name: str, work: Path, coco128: Path) -> Path:
     return write_shapes_set(work / "data" / "shapes", coco128 / "images" / "train2017", train=300, val=150)
 
 
-def measure(name: str, data: Path, reference: Path, work: Path, common: list[str], seeds: tuple[int, ...]) -> dict:
-    """One data set's trials at `seeds` (resumed where they stopped); its record."""
+def stages(reference: Path) -> list[tuple[tuple[int, ...], tuple[str, ...]]]:
+    """(seeds, teachers) in the order measured and recorded: the COCO teacher at seed 0 first, then the ImageNet teacher,
+    then both seeds, so that a stop keeps what was measured."""
+    coco, imagenet = reference.stem, Path(IMAGENET_TEACHER).stem
+    return [(SEEDS[:1], (coco,)), (SEEDS[:1], (coco, imagenet)), (SEEDS, (coco, imagenet))]
+
+
+def measure(name: str, data: Path, reference: Path, work: Path, common: list[str], stage: tuple) -> dict:
+    """One data set's trials at a stage's seeds and teachers (resumed where they stopped); its record."""
+    seeds, teachers = stage
     models = [*STUDENTS, IMAGENET_TEACHER, str(reference)]
-    teachers = f"{reference.stem},{Path(IMAGENET_TEACHER).stem}"
     # the ImageNet MobileNetV2 learns from the COCO teacher too: our one student here that starts as a user's would
-    extra = {"teacher": teachers, "students": ",".join(Path(s).stem for s in (*STUDENTS, IMAGENET_TEACHER))}
+    extra = {"teacher": ",".join(teachers), "students": ",".join(Path(s).stem for s in (*STUDENTS, IMAGENET_TEACHER))}
     project = work / name
     argv = [*DATASETS[name], *common, f"seeds={','.join(map(str, seeds))}"]
     rows = bench_accuracy(project, data, models, argv, **extra)
     about = (project / "accuracy.md").read_text().split("\n\n")[1]
     args = [*DATASETS[name], *common]
-    return {"recipe": bench_accuracy_recipe(), "args": args, "seeds": list(seeds), "about": about, "rows": rows}
+    return {"recipe": bench_accuracy_recipe(), "args": args, "seeds": list(seeds), "teachers": list(teachers),
+            "about": about, "rows": rows}  # fmt: skip
 
 
 def render(records: dict[str, dict], reference: str) -> str:
@@ -104,19 +112,19 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"{args.reference}: no such checkpoint; the trials need a COCO-pretrained reference")
     work = args.work.resolve()
     records = {}
+    order = [(list(seeds), list(teachers)) for seeds, teachers in stages(args.reference)]
     for name, size in DATASETS.items():
         path = RECORDS / f"{name}.json"
         record = read_record(path, recipe=bench_accuracy_recipe(), args=[*size, *args.common])
         if record is not None:
             records[name] = record
-        if name not in args.datasets or (record is not None and record["seeds"] == list(SEEDS)):
+        done = order.index((record["seeds"], record["teachers"])) + 1 if record else 0
+        if name not in args.datasets or done == len(order):
             continue
         data = dataset(name, work, args.coco128.resolve())
-        for seeds in (SEEDS[:1], SEEDS):  # seed 0 first, recorded and published, so that a stop keeps it
-            if record is not None and record["seeds"] == list(seeds):
-                continue
+        for stage in stages(args.reference)[done:]:
             record = records[name] = write_record(path, measure(name, data, args.reference.resolve(), work,
-                                                                args.common, seeds))  # fmt: skip
+                                                                args.common, stage))  # fmt: skip
             shutil.copy(work / name / "accuracy.md", RECORDS / f"{name}.md")
             args.out.write_text(render(records, args.reference.name))
     args.out.write_text(render(records, args.reference.name))
