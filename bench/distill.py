@@ -4,15 +4,16 @@ On each data set, `bench-accuracy` fine-tunes the COCO-pretrained reference (`--
 `../shared/weights/yolov5n-coco-backbone-neck.pt`, Ultralytics' yolov5n.yaml carrying the official YOLOv5n COCO
 backbone and neck) and our lite MobileNetV2 from ImageNet, then trains each fast lite student alone and distilled
 (Ultralytics' `distill_model=`) from each teacher, and the MobileNetV2 distilled from the COCO teacher, at two seeds,
-all under bench-accuracy's recipe. Every row: mAP50,
-mAP50-95 on the held-out split, ONNX Runtime latency, and training time.
+all under bench-accuracy's recipe. Every row: mAP50, mAP50-95 on the held-out split, ONNX Runtime latency, and
+training time (which means something only on an otherwise idle machine).
 
 Data sets: COCO128's person class (96 train / 32 held-out real images; the COCO reference has seen these images in
 its COCO training, which favours it) and bench-parity's synthetic shapes on photographs (300 train / 150 held-out).
 
 Each data set's table is recorded in bench/distill-records/ (commit it) after each stage: seed 0 with the COCO
-teacher, then with the ImageNet teacher too, then both seeds: a fresh checkout measures only what is not recorded yet, or recorded under
-another recipe. Within a checkout, runs resume in build/distill. Writes bench/distill.md from the records.
+teacher, then with the ImageNet teacher too, then both seeds. A fresh checkout measures only what is not recorded yet
+(or was recorded under another recipe); within a checkout, runs resume in build/distill. Writes bench/distill.md from
+the records.
 
     python -m bench.distill --coco128 ../shared/datasets/coco128 --reference ../shared/weights/yolov5n-coco-backbone-neck.pt
 """
