@@ -24,11 +24,17 @@ EXPORTER = "ultralytics.engine.exporter"
 @contextmanager
 def overflow_fix_everywhere() -> Iterator[None]:
     """`nncf.quantize`, as the exporter calls it (`import nncf` in its OpenVINO export), with the overflow fix in every
-    layer. Replaced only inside this block; without NNCF installed, nothing is replaced (the exporter says so)."""
+    layer. Replaced only inside this block; without NNCF installed, nothing is replaced, and a warning says so."""
     try:
         import nncf
         from nncf.quantization.advanced_parameters import AdvancedQuantizationParameters, OverflowFix
-    except ImportError:
+    except ImportError as error:
+        from ultralytics.utils import LOGGER
+
+        LOGGER.warning(
+            f"ultralytics-light: NNCF's overflow fix is off for this export ({error}): its INT8 may saturate on x86 "
+            "CPUs without VNNI. Install NNCF before exporting: pip install 'ultralytics-light[export]'."
+        )
         yield
         return
     stock = nncf.quantize

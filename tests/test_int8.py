@@ -194,3 +194,29 @@ def test_onnx_int8_export_of_a_stock_model_is_left_per_tensor(detect_dataset, ru
     scales = conv_scales(tmp_path / "yolo11n_int8.onnx")
     assert scales
     assert {name: s["weight"].shape for name, s in scales.items() if s["weight"].shape != ()} == {}
+
+
+def test_openvino_overflow_fix_says_when_nncf_is_missing_and_swaps_nothing(monkeypatch, log_lines):
+    from ultralytics_light.patches.openvino_int8_overflow import overflow_fix_everywhere
+
+    monkeypatch.setitem(sys.modules, "nncf", None)  # `import nncf` raises ImportError
+    with overflow_fix_everywhere():
+        pass
+    assert len(log_lines) == 1 and "NNCF's overflow fix is off for this export" in log_lines[0]
+    assert "pip install 'ultralytics-light[export]'" in log_lines[0]
+
+
+def test_openvino_overflow_fix_is_asked_of_nncf_only_inside_the_export(monkeypatch):
+    import nncf
+    from nncf.quantization.advanced_parameters import OverflowFix
+
+    from ultralytics_light.patches.openvino_int8_overflow import overflow_fix_everywhere
+
+    seen = []
+    monkeypatch.setattr(nncf, "quantize", lambda *args, **kwargs: seen.append(kwargs.get("advanced_parameters")))
+    stock = nncf.quantize
+    with overflow_fix_everywhere():
+        nncf.quantize(None, None)
+        nncf.quantize(None, None, advanced_parameters="the release's own")  # kept as the release passed it
+    assert nncf.quantize is stock
+    assert seen[0].overflow_fix == OverflowFix.ENABLE and seen[1] == "the release's own"
