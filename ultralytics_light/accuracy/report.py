@@ -68,6 +68,11 @@ def reference_name(row: Row | None) -> str:
     return row.model if row.init != "COCO" else f"{row.model} (COCO)"
 
 
+def short_name(row: Row | None) -> str:
+    """How the ratio columns name the reference: its model without the notes, e.g. 'yolo26n'."""
+    return row.model.split(" (")[0] if row else ""
+
+
 def summarize(results: list[Result], latency: dict[str, tuple]) -> list[Row]:
     """One row per variant, fastest first: mean over seeds, seed spread, latency, gains, ratios, Pareto front."""
     by_variant: dict[Variant, list[Result]] = {}
@@ -116,12 +121,12 @@ def markdown(table: list[Row], about: str) -> str:
             f" Reference: {named}, the stock model a user would otherwise fine-tune"
             + (" (its COCO checkpoint could not be had here, so it trained from scratch)" if ref.init == "scratch"
                else "")
-            + f"; ÷ {ref.model.split(' (')[0]}: latency, and mAP50-95, over the reference's."
+            + f"; ÷ {short_name(ref)}: latency, and mAP50-95, over the reference's."
         )  # fmt: skip
     about += " ★: on the Pareto front of mAP50-95 against latency over every row, the reference's included."
     distilled = any(row.distillation_gain is not None for row in table)
     timed = any(row.train_min is not None for row in table)
-    short = ref.model.split(" (")[0] if ref else ""
+    short = short_name(ref)
     columns = ["model", "backbone start", "params (M)", "mAP50", "mAP50-95", "ORT ms"]
     columns += [f"ORT ÷ {short}", f"mAP50-95 ÷ {short}"] * bool(ref) + ["train min"] * timed
     columns += ["pretraining gain (mAP50)"] + ["distillation gain (mAP50-95)"] * distilled + ["Pareto"]
@@ -148,7 +153,7 @@ def markdown(table: list[Row], about: str) -> str:
 def write_csv(table: list[Row], path: Path) -> None:
     """The table as CSV; the ratio columns are named after their reference, e.g. ort_vs_yolo26n, map50_95_vs_yolo26n."""
     ref = reference(table)
-    short = ref.model.split(" (")[0] if ref else ""
+    short = short_name(ref)
     records = []
     for row in table:
         record = asdict(row)
