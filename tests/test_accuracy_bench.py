@@ -134,6 +134,12 @@ def test_bench_accuracy_reports_every_model_and_resumes(run_fresh, detect_datase
         assert [row.init for row in checkpoint["model"].model[:3]] == ["random weights"] * 3
         assert checkpoint["train_args"]["pretrained"] is False
 
+    # Another distillation weight trains the distilled row again, beside the first, and reads every other run back
+    weighted = run_fresh(sys.executable, "-m", "ultralytics_light", "bench-accuracy", *args, "dis=2")
+    assert weighted.stdout.count("    finished earlier") == 4
+    assert "[distilled 1/1] yolo11n-lite-shufflenetv2 (distilled from yolo11n, dis=2), seed 0" in weighted.stdout
+    assert (project / "yolo11n-lite-shufflenetv2-distilled-from-yolo11n-dis2-seed0" / "result.json").is_file()
+
     # The project holds a 2-epoch recipe: a 3-epoch one must not mix with it
     refused = run_fresh(sys.executable, "-m", "ultralytics_light", "bench-accuracy", *args, "epochs=3", check=False)
     assert refused.returncode == 1 and refused.stderr.startswith("ultralytics-light: error: ")
@@ -251,13 +257,19 @@ def test_bench_accuracy_teacher_auto_is_the_best_fine_tuned_reference(tmp_path, 
 
     every = [result.run.variant for result in results]
     assert distill.students(every, None) == [ours.run.variant]  # every lite model of ours, no reference
-    runs = distill.distilled_runs([full], distill.students(every, ["yolo11n-lite-lcnet", "yolo11n-mobilenetv2"]),
-                                  [0, 1], tmp_path)  # fmt: skip
+    learners = distill.students(every, ["yolo11n-lite-lcnet", "yolo11n-mobilenetv2"])
+    runs = distill.distilled_runs([full], learners, [0, 1], tmp_path, {"epochs": 40})
     assert [(run.variant.label, run.seed, run.teacher) for run in runs] == [
         ("yolo11n-lite-lcnet (distilled from yolo11n-mobilenetv2)", 0, full.best),
         ("yolo11n-lite-lcnet (distilled from yolo11n-mobilenetv2)", 1, full.best),
     ]  # never a teacher distilling into itself
     assert runs[1].folder == tmp_path / "yolo11n-lite-lcnet-distilled-from-yolo11n-mobilenetv2-seed1"
+
+    # another distillation weight is another row, in its own folder; the runs that distil from nothing ignore it
+    (weighted,) = distill.distilled_runs([full], learners, [0], tmp_path, {"epochs": 40, "dis": 1.5})
+    assert weighted.variant.label == "yolo11n-lite-lcnet (distilled from yolo11n-mobilenetv2, dis=1.5)"
+    assert weighted.folder == tmp_path / "yolo11n-lite-lcnet-distilled-from-yolo11n-mobilenetv2-dis1.5-seed0"
+    assert distill.without_settings({"epochs": 40, "dis": 1.5}) == {"epochs": 40}
 
 
 def test_bench_accuracy_warns_that_it_sets_a_passed_seed_itself(log_lines):

@@ -183,10 +183,10 @@ def benchmark(options: dict, recipe: dict) -> int:
     results = []
     for k, run in enumerate(runs, 1):
         print(f"[{k}/{len(runs)}] {run.variant.label}, seed {run.seed}, backbone from {run.variant.init}", flush=True)
-        results.append(train_and_validate(run, data, recipe, options["train_threads"]))
+        results.append(train_and_validate(run, data, distill.without_settings(recipe), options["train_threads"]))
     teachers = distill.pick_teachers(options["teacher"], results)
     learners = distill.students(list(dict.fromkeys(run.variant for run in runs)), options["students"])
-    distilled = distill.distilled_runs(teachers, learners, options["seeds"], project)
+    distilled = distill.distilled_runs(teachers, learners, options["seeds"], project, recipe)
     for k, run in enumerate(distilled, 1):
         print(f"[distilled {k}/{len(distilled)}] {run.variant.label}, seed {run.seed}, teacher {run.teacher}")
         results.append(train_and_validate(run, data, recipe, options["train_threads"]))

@@ -15,6 +15,14 @@ from ultralytics_light.accuracy.run import Result
 
 AUTO = "auto"
 NONE = ("", "none", "false")
+# `yolo train` arguments that only a distilled run uses: the other runs neither take nor record them, so trying another
+# setting trains the distilled rows again (in folders named after it) and reads every other run back
+SETTINGS = ("dis",)
+
+
+def without_settings(recipe: dict) -> dict:
+    """The recipe of a run that distils from nothing: `recipe` less the distillation settings."""
+    return {key: value for key, value in recipe.items() if key not in SETTINGS}
 
 
 def available() -> bool:
@@ -70,15 +78,23 @@ def students(variants: list[Variant], asked: list[str] | None) -> list[Variant]:
     return [v for v in plain if any(matches(name, v) for name in asked)]
 
 
-def distilled_runs(teachers: list[Result], learners: list[Variant], seeds: list[int], project: Path) -> list[Run]:
-    """Every student at every seed, once per teacher (never a model distilling from itself)."""
+def distilled_runs(teachers: list[Result], learners: list[Variant], seeds: list[int], project: Path,
+                   recipe: dict) -> list[Run]:  # fmt: skip
+    """Every student at every seed, once per teacher (never a model distilling from itself), under the distillation
+    settings the recipe passes (named in their labels and folders)."""
+    settings = tuple((key, recipe[key]) for key in SETTINGS if key in recipe)
     runs = []
     for teacher in teachers:
         for student in learners:
             if student == teacher.run.variant:
                 continue
             variant = Variant(
-                student.model, student.name, student.init, student.pretrained, teacher=teacher.run.variant.label
+                student.model,
+                student.name,
+                student.init,
+                student.pretrained,
+                teacher=teacher.run.variant.label,
+                distill_args=settings,
             )
             runs += [Run(variant, seed, run_folder(project, variant.slug, seed), teacher.best) for seed in seeds]
     return runs

@@ -28,6 +28,7 @@ class Variant:
         reference: Whether it is a stock architecture (no backbone rows of ours): what a user would otherwise pick.
         note: Said after the name in the table, e.g. 'scratch: no COCO checkpoint here'.
         teacher: The label of the fine-tuned model it distils from (`distill_model=`); empty for none.
+        distill_args: The distillation settings passed for its runs (e.g. (('dis', 1.0),)); named in its label.
     """
 
     model: str
@@ -38,12 +39,14 @@ class Variant:
     reference: bool = False
     note: str = ""
     teacher: str = ""
+    distill_args: tuple[tuple[str, object], ...] = ()
 
     @property
     def label(self) -> str:
-        """How the table names it: 'NAME (scratch)', 'NAME (distilled from TEACHER)', 'yolo26n (NOTE)'."""
+        """How the table names it: 'NAME (scratch)', 'NAME (distilled from TEACHER, dis=1.0)', 'yolo26n (NOTE)'."""
         notes = ["scratch"] * self.scratch_twin + [self.note] * bool(self.note)
-        notes += [f"distilled from {self.teacher}"] * bool(self.teacher)
+        settings = "".join(f", {key}={value}" for key, value in self.distill_args)
+        notes += [f"distilled from {self.teacher}{settings}"] * bool(self.teacher)
         return self.name + "".join(f" ({note})" for note in notes)
 
     @property
@@ -51,6 +54,7 @@ class Variant:
         """Its runs' folder name before the seed: a started and a scratch reference, or two teachers, never share."""
         parts = [self.name.replace("/", "-")] + ["coco"] * (self.init == "COCO") + ["scratch"] * self.scratch_twin
         parts += [f"distilled-from-{self.teacher.replace('/', '-').replace(' ', '')}"] * bool(self.teacher)
+        parts += [f"{key}{value}" for key, value in self.distill_args]
         return "-".join(parts)
 
 
