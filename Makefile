@@ -99,9 +99,10 @@ bench-accuracy: imagenet-weights
 
 # Not a test: whether our fast lite models (LCNet, ShuffleNetV2, MobileNetV3-Small) learn from a fine-tuned teacher:
 # each alone and distilled (distill_model=) from $(COCO_REFERENCE) and from our ImageNet lite MobileNetV2, both
-# fine-tuned on the data (and that MobileNetV2 distilled from the first), two seeds, on COCO128's person split and on synthetic shapes; writes bench/distill.md from the
-# per-data-set records in bench/distill-records/ (commit them) and publishes it. Hours on 2 cores; resumes (runs in
-# build/distill).
+# fine-tuned on the data (and that MobileNetV2 distilled from the first), at Ultralytics' dis=6 and two lighter
+# weights, two seeds, on COCO128's person split and on synthetic shapes. Writes bench/distill.md from the per-data-set,
+# per-seed records in bench/distill-records/ (commit them) and publishes it. Hours on 2 cores; a seed is measured in
+# one sitting (runs resume in build/distill) and kept in its record.
 bench-distill: imagenet-weights
 	$(PYTHON) -m bench.distill --coco128 $(COCO128) --reference $(COCO_REFERENCE)
 	$(PYTHON) -m bench.publish
