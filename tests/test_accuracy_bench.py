@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import torch
 from helpers import offline_torch_home
 
@@ -178,9 +179,23 @@ def test_bench_accuracy_runs_the_first_imagenet_model_at_the_spread_seeds_too(tm
     twin = runs[3]
     assert (twin.variant.name, twin.variant.scratch_twin, twin.variant.pretrained) == (shufflenet, True, False)
     assert twin.folder == tmp_path / f"{shufflenet}-scratch-seed0"
+    left_out = plan(["yolo11n-lite-mnasnet.yaml", "yolo11n-lite-shufflenetv2.yaml"], [0], False, tmp_path, [], True)
+    assert [run.variant.label for run in left_out] == [shufflenet]  # no MNASNet file here: left out, not from scratch
     stock_only = plan(["yolo11n.yaml", "yolo26n.yaml"], [0], True, tmp_path, [1])  # nothing from ImageNet: the first
     assert [(run.variant.label, run.seed) for run in stock_only] == [("yolo11n", 0), ("yolo11n", 1), ("yolo26n", 0)]
     assert parse(["data=d.yaml", "spread_seeds="])[0]["spread_seeds"] == []
+
+
+def test_bench_accuracy_says_so_when_no_imagenet_skip_leaves_nothing_to_train(tmp_path, monkeypatch):
+    from ultralytics_light.accuracy import benchmark, parse
+    from ultralytics_light.cli import UsageError
+
+    monkeypatch.setenv("TORCH_HOME", str(offline_torch_home(tmp_path / "torch_home", [])))
+    with pytest.raises(UsageError, match="no_imagenet= takes scratch or skip"):
+        parse(["data=d.yaml", "no_imagenet=drop"])
+    argv = ["data=d.yaml", "models=yolo11n-lite-mnasnet.yaml", "no_imagenet=skip", f"project={tmp_path / 'runs'}"]
+    with pytest.raises(UsageError, match="no model left to train: none of yolo11n-lite-mnasnet has its ImageNet file"):
+        benchmark(*parse(argv))
 
 
 def test_bench_accuracy_ratios_are_against_the_coco_reference_first_and_name_it():

@@ -46,6 +46,7 @@ SET_PER_RUN = {
     "model": "the models are given by models=",
     "distill_model": "distilled rows are given by teacher= and students=",
 }
+NO_IMAGENET = ("scratch", "skip")
 OPTIONS = {
     "data": Option(None, "dataset YAML: models train on its train split and are validated on its val split"),
     "models": Option(
@@ -59,6 +60,11 @@ OPTIONS = {
         "best reference fine-tuned from COCO or a checkpoint; none: no distilled rows",
     ),
     "students": Option(None, "comma-separated models that distil from the teacher; default every lite model"),
+    "no_imagenet": Option(
+        "scratch",
+        "a model whose ImageNet file cannot be had here: scratch trains it from random weights (said in its row); "
+        "skip leaves it out (said in the table's header)",
+    ),
     "seeds": Option("0", "comma-separated training seeds; every model trains at each"),
     "spread_seeds": Option("1", "more seeds for the first model from ImageNet: its spread is the table's noise level"),
     "scratch_twin": Option(
@@ -141,6 +147,8 @@ def finish(options: dict, passed: dict) -> tuple[dict, dict]:
         if teacher != distill.AUTO and not any(teacher in (m, Path(m).stem) for m in options["models"]):
             options["models"].append(teacher)
     options["students"] = str(options["students"]).split(",") if options["students"] else None
+    if options["no_imagenet"] not in NO_IMAGENET:
+        raise UsageError(f"bench-accuracy: no_imagenet= takes scratch or skip, got {options['no_imagenet']!r}.")
     for key in ("seeds", "spread_seeds"):
         try:
             options[key] = [int(seed) for seed in str(options[key]).split(",") if seed.strip()]
@@ -167,6 +175,7 @@ def benchmark(options: dict, recipe: dict) -> int:
     """Train, validate and time every model; write the reports."""
     import torch
 
+    from ultralytics_light.cli import UsageError
     from ultralytics_light.timing import machine
 
     data = str(options["data"])
@@ -176,7 +185,16 @@ def benchmark(options: dict, recipe: dict) -> int:
     seeds = ",".join(map(str, options["seeds"]))
     print(f"recipe: {shown} seeds={seeds}")
     print(f"data: {data}; runs in {project}")
-    runs = plan(options["models"], options["seeds"], options["scratch_twin"], project, options["spread_seeds"])
+    skip = options["no_imagenet"] == "skip"
+    runs = plan(options["models"], options["seeds"], options["scratch_twin"], project, options["spread_seeds"], skip)
+    trained = {run.variant.name for run in runs}
+    left_out = [Path(m).stem for m in options["models"] if not m.endswith(".pt") and Path(m).stem not in trained]
+    if not runs:
+        raise UsageError(
+            f"bench-accuracy: no model left to train: none of {', '.join(left_out)} has its ImageNet file here. "
+            "Pass no_imagenet=scratch to train them from random weights, or cache their files (ultralytics-light "
+            "weights import)."
+        )
     spread_runs = [run for run in runs if run.seed in options["spread_seeds"]]
     for run in spread_runs:
         print(f"{run.variant.label} runs at seed {run.seed} too: its seed-to-seed spread is the table's noise level")
@@ -200,6 +218,7 @@ def benchmark(options: dict, recipe: dict) -> int:
         f"recipe: {shown}; seed {seeds}"
         + "".join(f", and {run.seed} too for {run.variant.label}" for run in spread_runs)
         + " (± is half the seed-to-seed range: a difference smaller than it is noise)"
+        + (f"; left out, their ImageNet files not here (no_imagenet=skip): {', '.join(left_out)}" if left_out else "")
         + "".join(
             f"; distilled rows: distill_model= {t.run.variant.label}'s seed-{t.run.seed} best.pt" for t in teachers
         )

@@ -132,8 +132,9 @@ def reference_variant(model: str) -> Variant:
     return Variant(model, checkpoint_label(path), "checkpoint", reference=not checkpoint_is_ours(path))
 
 
-def variants(models: list[str], twins: bool) -> list[Variant]:
-    """Each model as it starts (from ImageNet where its file is at hand), and its scratch twin if `twins`."""
+def variants(models: list[str], twins: bool, skip_missing: bool = False) -> list[Variant]:
+    """Each model as it starts (from ImageNet where its file is at hand, else from scratch, or left out if
+    `skip_missing`), and its scratch twin if `twins`."""
     from ultralytics.utils import YAML
 
     from ultralytics_light.cfg import find_model_yaml
@@ -150,6 +151,9 @@ def variants(models: list[str], twins: bool) -> list[Variant]:
             found.append(Variant(model, name, "scratch", reference=not ours))
             continue
         missing = imagenet_missing(model)
+        if missing and skip_missing:
+            print(f"{name}: no ImageNet weights here, so it is left out (no_imagenet=skip; {missing})")
+            continue
         if missing:
             print(f"{name}: no ImageNet weights here, so it trains from scratch ({missing})")
             found.append(Variant(model, name, "scratch (no ImageNet file)", pretrained=False))
@@ -160,14 +164,16 @@ def variants(models: list[str], twins: bool) -> list[Variant]:
     return found
 
 
-def plan(models: list[str], seeds: list[int], twins: bool, project: Path, spread_seeds: list[int] = ()) -> list[Run]:
-    """Every run, in order: each model (and its from-scratch twin) at each seed.
+def plan(models: list[str], seeds: list[int], twins: bool, project: Path, spread_seeds: list[int] = (),
+         skip_missing: bool = False) -> list[Run]:  # fmt: skip
+    """Every run, in order: each model (and its from-scratch twin) at each seed; a model without its ImageNet file
+    here trains from scratch, or is left out if `skip_missing`.
 
     The first model that starts from ImageNet (else the first model) also runs at `spread_seeds` (seeds not among
     `seeds`): its seed-to-seed spread is the noise level beside the whole table.
     """
-    every = variants(models, twins)
-    spread = next((variant for variant in every if variant.init == "ImageNet"), every[0])
+    every = variants(models, twins, skip_missing)
+    spread = next((variant for variant in every if variant.init == "ImageNet"), every[0] if every else None)
     return [
         Run(variant, seed, run_folder(project, variant.slug, seed))
         for variant in every
