@@ -176,3 +176,12 @@ def test_frozen_stage_keeps_batchnorm_in_eval_mode():
         parameter.requires_grad = False
     row.train()
     assert row.training and norms and not any(norm.training for norm in norms)
+
+
+def test_a_second_family_of_a_name_is_refused():
+    from ultralytics_light.families import Family, by_name
+
+    first, second = Family("LCNet", "a.module"), Family("LCNet", "another.module", library="timm")
+    with pytest.raises(ValueError, match="two backbone families are named 'LCNet'"):
+        by_name(first, second)
+    assert by_name(first) == {"LCNet": first}
