@@ -82,3 +82,12 @@ def test_the_command_and_python_m_are_the_same_tool(run_fresh):
         assert f"timm {version('timm')}: weights in the Hugging Face hub cache {os.environ['HF_HOME']}/hub" in checks
     else:
         assert "timm: not installed, for timm's backbones: pip install 'ultralytics-light[timm]'" in checks
+
+
+def test_commands_declare_themselves_without_importing_the_tool_that_lists_them(run_fresh):
+    # cli.py imports the commands; were a command to import cli.py, the two would depend on each other's import order
+    code = (
+        "import sys, ultralytics_light.accuracy, ultralytics_light.checks, ultralytics_light.weights_cli; "
+        "print('ultralytics_light.cli' in sys.modules)"
+    )
+    assert run_fresh(sys.executable, "-c", code).stdout.strip().splitlines()[-1] == "False"

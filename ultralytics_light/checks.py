@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ultralytics_light.cli import Command
+from ultralytics_light.command import Command
 
 
 def release_status(version: str) -> str:

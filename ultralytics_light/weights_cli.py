@@ -10,7 +10,7 @@ from pathlib import Path
 from torch.hub import HASH_REGEX
 
 from ultralytics_light import timm_weights
-from ultralytics_light.cli import Command, Option
+from ultralytics_light.command import Command, Option
 from ultralytics_light.families import FAMILIES
 from ultralytics_light.timm_backbone import INSTALL
 from ultralytics_light.timm_top1 import TOP1

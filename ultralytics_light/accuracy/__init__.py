@@ -26,7 +26,7 @@ from ultralytics_light.accuracy import distill
 from ultralytics_light.accuracy.plan import default_models, plan
 from ultralytics_light.accuracy.report import markdown, plot, summarize, write_csv
 from ultralytics_light.accuracy.run import time_models, train_and_validate
-from ultralytics_light.cli import Command, Option
+from ultralytics_light.command import Command, Option
 
 # val=False: no per-epoch validation, so best.pt is the last epoch's weights, not a pick made on the held-out split.
 # optimizer=SGD lr0=0.01 and warmup_epochs=0 (with nbs=<batch>, finish()): the fine-tuning recipe measured best, or
@@ -118,7 +118,7 @@ def finish(options: dict, passed: dict) -> tuple[dict, dict]:
     from ultralytics.cfg import smart_value
     from ultralytics.utils import LOGGER
 
-    from ultralytics_light.cli import UsageError
+    from ultralytics_light.command import UsageError
 
     recipe = dict(RECIPE)
     for key, value in passed.items():
@@ -175,7 +175,7 @@ def benchmark(options: dict, recipe: dict) -> int:
     """Train, validate and time every model; write the reports."""
     import torch
 
-    from ultralytics_light.cli import UsageError
+    from ultralytics_light.command import UsageError
     from ultralytics_light.timing import machine
 
     data = str(options["data"])
