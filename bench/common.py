@@ -32,7 +32,7 @@ def random_weights_yaml(name: str, folder: Path) -> str:
     from ultralytics.utils import YAML
 
     from ultralytics_light.cfg import find_model_yaml
-    from ultralytics_light.patches.checkpoint_rebuild import drop_pretrained
+    from ultralytics_light.families import drop_pretrained
 
     source = find_model_yaml(name)
     if source is None:

@@ -11,19 +11,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from ultralytics_light.families import FAMILIES
+from ultralytics_light.families import drop_pretrained
 from ultralytics_light.patches import Patcher, warn_if_unverified
-
-
-def drop_pretrained(yaml: dict) -> bool:
-    """Set weights null in the backbone rows of a model YAML dict, in place; whether it has any of our rows."""
-    ours = False
-    for row in yaml.get("backbone", []):
-        family = FAMILIES.get(row[2]) if len(row) == 4 else None
-        if family is not None:
-            row[3] = family.without_pretrained(list(row[3]))
-            ours = True
-    return ours
 
 
 def apply(tasks: ModuleType, patcher: Patcher) -> None:

@@ -8,12 +8,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from ultralytics_light.backbone import TorchvisionStage
+from ultralytics_light.backbone import stages
 from ultralytics_light.patches import Patcher
-
-
-def stages(model) -> list[TorchvisionStage]:
-    return [m for m in model.modules() if isinstance(m, TorchvisionStage)]
 
 
 def apply(tasks: ModuleType, patcher: Patcher) -> None:

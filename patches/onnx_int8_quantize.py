@@ -23,8 +23,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
 
+from ultralytics_light.backbone import stages
 from ultralytics_light.patches import Patcher
-from ultralytics_light.patches.fuse_backbone import stages
 
 QUANTIZE_STATIC = {"per_channel": True, "reduce_range": True}  # ONNX Runtime's keyword arguments
 EXTRA_OPTIONS = {"CalibMovingAverage": True}  # each activation's range: the mean of every image's min and max

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
 
+from ultralytics_light.backbone import stages
 from ultralytics_light.patches import Patcher
-from ultralytics_light.patches.fuse_backbone import stages
 
 EXPORTER = "ultralytics.engine.exporter"
 

@@ -23,10 +23,10 @@ import re
 from pathlib import Path
 from types import ModuleType
 
+from ultralytics_light.backbone import stages
 from ultralytics_light.backbone_init import pretrained
+from ultralytics_light.families import drop_pretrained
 from ultralytics_light.patches import Patcher
-from ultralytics_light.patches.checkpoint_rebuild import drop_pretrained
-from ultralytics_light.patches.fuse_backbone import stages
 
 WRAPPED = "_ultralytics_light_pretrained"
 

@@ -354,3 +354,8 @@ class TorchvisionStage(nn.Sequential):
 
     def extra_repr(self) -> str:
         return f"builder={self.builder!r}, tap={self.tap!r}, init={getattr(self, 'init', self.weights)!r}"
+
+
+def stages(model: nn.Module) -> list[TorchvisionStage]:
+    """Our backbone rows in a model (timm's derive from TorchvisionStage too), in module order."""
+    return [m for m in model.modules() if isinstance(m, TorchvisionStage)]

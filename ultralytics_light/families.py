@@ -202,6 +202,17 @@ FAMILIES: dict[str, Family] = by_name(
 )
 
 
+def drop_pretrained(yaml: dict) -> bool:
+    """Set weights null in the backbone rows of a model YAML dict, in place; whether it has any of our rows."""
+    ours = False
+    for row in yaml.get("backbone", []):
+        family = FAMILIES.get(row[2]) if len(row) == 4 else None
+        if family is not None:
+            row[3] = family.without_pretrained(list(row[3]))
+            ours = True
+    return ours
+
+
 def family_class(family: Family) -> type:
     """The row class of a family (imports torch)."""
     from importlib import import_module

@@ -85,7 +85,7 @@ def default_models() -> list[str]:
 
 def our_rows(yaml: dict) -> tuple[bool, bool]:
     """(whether a model YAML dict has backbone rows of ours, whether any of them loads pretrained weights)."""
-    from ultralytics_light.patches.checkpoint_rebuild import drop_pretrained
+    from ultralytics_light.families import drop_pretrained
 
     copy = json.loads(json.dumps(yaml))
     ours = drop_pretrained(copy)

@@ -42,7 +42,7 @@ def checkpoint_is_ours(path: Path) -> bool:
     """Whether a checkpoint's model has backbone rows of ours (else it is a stock architecture: a reference)."""
     import torch
 
-    from ultralytics_light.patches.checkpoint_rebuild import drop_pretrained
+    from ultralytics_light.families import drop_pretrained
 
     checkpoint = torch.load(path, map_location="cpu", weights_only=False)
     model = checkpoint.get("ema") or checkpoint.get("model")
