@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import re
 import sys
 from collections.abc import Callable
@@ -148,10 +149,11 @@ def link(figure: str, page: str, anchor: str, target: Path) -> str:
 COCO_STAND_IN = ("yolov5n-coco-backbone-neck", "yolov5n", "yolov5n, COCO backbone+neck")
 
 
-def accuracy_cells(name: str, measured: dict | None, target: Path) -> list[str]:
+def accuracy_cells(name: str, measured: dict | None, target: Path, left_out: bool = False) -> list[str]:
     """mAP50, mAP50-95 and start of a model-table row: shown only from a start a user gets (ImageNet for ours, COCO
-    for the stock references); where the bench could not start it so, a cell saying why, with the backbone's ImageNet
-    top-1 for ours; blank where not measured."""
+    for the stock references); where the bench could not start it so (it trained from scratch, or was `left_out` for
+    want of its ImageNet file), a cell saying why, with the backbone's ImageNet top-1 for ours; blank where not
+    measured."""
     stock = name in STOCK or name == COCO_STAND_IN[2]
     if measured and measured["init"] in (("COCO", "checkpoint") if stock else ("ImageNet",)):
         figures = [f"{float(measured[key]):.3f}" for key in ("map50", "map50_95")]
@@ -159,7 +161,7 @@ def accuracy_cells(name: str, measured: dict | None, target: Path) -> list[str]:
         return [link(figure, "benchmarks.md", "accuracy", target) for figure in figures] + [start]
     if stock and measured:
         return ["", "", "COCO start not measurable here (no checkpoint offline)"]
-    if measured and measured["init"] == "scratch (no ImageNet file)":
+    if left_out or (measured and measured["init"] == "scratch (no ImageNet file)"):
         from bench.front import backbone_of
 
         top1 = backbone_of(f"{name}.yaml").top1
@@ -181,12 +183,14 @@ def models(target: Path) -> str:
     if label in accuracy and architecture in speed:
         speed[shown], accuracy[shown] = speed[architecture], accuracy[label]
         rows.append(shown)
-    recipe = re.search(r"recipe: (.*?);", (BENCH / "accuracy.md").read_text())
+    record = BENCH / "accuracy.json"  # how bench-accuracy measured: its recipe, the models it left out
+    how = json.loads(record.read_text()) if record.is_file() else {"recipe": {}, "left_out": []}
+    recipe = " ".join(f"{key}={value}" for key, value in how["recipe"].items())
     lines = [
         f"Speed: ONNX Runtime on {measured_on(BENCH / 'results.md')}; batch 1, 640 px, random weights, median of "
         "interleaved runs, latency ÷ yolo11n's and ÷ yolo26n's (`make bench`, Benchmarks → Speed). Accuracy: on "
         "the 32 held-out images of COCO128's person split after training on its 96 others"
-        + (f" ({recipe.group(1)})" if recipe else "")
+        + (f" ({recipe})" if recipe else "")
         + " (`make bench-accuracy`, Benchmarks → Accuracy), shown only where the model started as a user's would: "
         "ours from ImageNet, stock models from COCO. yolov5n, COCO backbone+neck: Ultralytics' yolov5n.yaml carrying "
         "the official YOLOv5n COCO backbone and neck, the COCO-pretrained reference we can fine-tune offline; its "
@@ -201,7 +205,7 @@ def models(target: Path) -> str:
         for stock in STOCK:
             figures.append(f"{float(row[f'ort_ms_640/{stock}']):.2f}" if row.get(f"ort_ms_640/{stock}") else "")
         cells = [link(figure, "benchmarks.md", "speed", target) for figure in figures]
-        cells += accuracy_cells(name, accuracy.get(name), target)
+        cells += accuracy_cells(name, accuracy.get(name), target, name in how["left_out"])
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

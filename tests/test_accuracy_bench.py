@@ -6,6 +6,7 @@ Tiny models, two tiny epochs on the rectangles set: no mAP or time is asserted, 
 from __future__ import annotations
 
 import csv
+import json
 import signal
 import sys
 import time
@@ -135,11 +136,22 @@ def test_bench_accuracy_reports_every_model_and_resumes(run_fresh, detect_datase
         assert [row.init for row in checkpoint["model"].model[:3]] == ["random weights"] * 3
         assert checkpoint["train_args"]["pretrained"] is False
 
-    # Another distillation weight trains the distilled row again, beside the first, and reads every other run back
-    weighted = run_fresh(sys.executable, "-m", "ultralytics_light", "bench-accuracy", *args, "dis=2")
-    assert weighted.stdout.count("    finished earlier") == 4
+    how = json.loads((project / "accuracy.json").read_text())
+    assert (how["recipe"]["epochs"], how["seeds"], how["left_out"]) == (2, [0], [])
+
+    # Another distillation weight trains the distilled row again, beside the first, and reads every other run back;
+    # no_imagenet=skip leaves out MNASNet, whose ImageNet file is not here, and says so
+    weighted = run_fresh(
+        sys.executable, "-m", "ultralytics_light", "bench-accuracy", *args, "dis=2", "no_imagenet=skip"
+    )
+    assert weighted.stdout.count("    finished earlier") == 3
+    assert "yolo11n-lite-mnasnet: no ImageNet weights here, so it is left out (no_imagenet=skip" in weighted.stdout
     assert "[distilled 1/1] yolo11n-lite-shufflenetv2 (distilled from yolo11n, dis=2), seed 0" in weighted.stdout
     assert (project / "yolo11n-lite-shufflenetv2-distilled-from-yolo11n-dis2-seed0" / "result.json").is_file()
+    assert json.loads((project / "accuracy.json").read_text())["left_out"] == ["yolo11n-lite-mnasnet"]
+    header = (project / "accuracy.md").read_text()
+    assert "left out, their ImageNet files not here (no_imagenet=skip): yolo11n-lite-mnasnet" in header
+    assert "| yolo11n-lite-mnasnet |" not in header
 
     # The project holds a 2-epoch recipe: a 3-epoch one must not mix with it
     refused = run_fresh(sys.executable, "-m", "ultralytics_light", "bench-accuracy", *args, "epochs=3", check=False)

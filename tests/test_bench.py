@@ -285,6 +285,9 @@ def test_model_table_shows_accuracy_only_from_a_start_a_user_gets():
     assert accuracy_cells("yolo11n-lite-shufflenetv2", no_file, readme) == [
         "", "", "ImageNet start not measurable here (top-1 60.55 %)"
     ]  # fmt: skip
+    assert accuracy_cells("yolo11n-lite-shufflenetv2", None, readme, left_out=True) == [
+        "", "", "ImageNet start not measurable here (top-1 60.55 %)"
+    ]  # fmt: skip
     scratch = {"init": "scratch", "map50": "0.01", "map50_95": "0.002"}
     assert accuracy_cells("yolo26n", scratch, readme)[:2] == ["", ""]
     assert accuracy_cells("yolo26n", None, readme) == ["", "", ""]  # not measured

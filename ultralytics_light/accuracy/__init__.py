@@ -12,13 +12,15 @@ The references are what a user would otherwise pick: the COCO-pretrained yolo26n
 fine-tuned under the same recipe, and any stock checkpoint given in `models`; the ratio columns are against the first.
 Each lite model also trains distilled from `teacher` (distill.py), by default the best fine-tuned reference.
 
-Writes accuracy.md, accuracy.csv and accuracy.png (mAP50-95 against latency, the Pareto front marked) in `out`. A run
+Writes accuracy.md, accuracy.csv, accuracy.json (how it was measured: data, recipe, seeds, the models left out) and
+accuracy.png (mAP50-95 against latency, the Pareto front marked) in `out`. A run
 that stops part-way resumes: finished models are read back, a half-trained one resumes from its last.pt. Training
 uses the GPU when there is one (Ultralytics' own device choice), or every CPU core; latency is always CPU latency.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -231,6 +233,8 @@ def benchmark(options: dict, recipe: dict) -> int:
     (out / "accuracy.md").write_text("# Accuracy against latency\n\n" + text)
     write_csv(table, out / "accuracy.csv")
     plot(table, recipe["imgsz"], out / "accuracy.png")
+    about_record = {"data": data, "recipe": recipe, "seeds": options["seeds"], "left_out": left_out, "about": about}
+    (out / "accuracy.json").write_text(json.dumps(about_record, indent=1, default=str) + "\n")
     print(text)
-    print(f"wrote {out / 'accuracy.md'}, {out / 'accuracy.csv'}, {out / 'accuracy.png'}")
+    print(f"wrote {out / 'accuracy.md'}, {out / 'accuracy.csv'}, {out / 'accuracy.json'}, {out / 'accuracy.png'}")
     return 0
