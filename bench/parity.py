@@ -15,7 +15,7 @@ synthetic set it can learn from scratch on a CPU (`shapes.py`: three shape class
 Every step resumes: training runs are read back, each model's exports are kept in WORK/int8/MODEL.json, and each
 measured model's result is recorded in parity-records/MODEL.json beside this file. Those records are committed, so a
 fresh checkout goes on where the last one stopped (the whole bench is hours more than one sitting on 2 cores); a
-record made with another recipe or data is measured again. Writes parity.md beside this file.
+record made with another recipe, data or INT8 settings is measured again. Writes parity.md beside this file.
 
     python -m bench.parity --backgrounds ../shared/datasets/coco128/images/train2017  # as make does
     python -m bench.parity --models yolo11n-lite-shufflenetv2.yaml epochs=2             # any yolo train KEY=VALUE
@@ -27,7 +27,16 @@ import argparse
 import json
 from pathlib import Path
 
-from bench.common import FORMATS, bench_accuracy, bench_accuracy_recipe, best, read_record, validate, write_record
+from bench.common import (
+    FORMATS,
+    OUR_OPTIONS,
+    bench_accuracy,
+    bench_accuracy_recipe,
+    best,
+    read_record,
+    validate,
+    write_record,
+)
 from bench.int8 import measure
 from bench.shapes import write_shapes_set
 from ultralytics_light.timing import machine
@@ -38,6 +47,9 @@ LITERT = {"yolo11n-lite-mobilenetv2", "yolo11n-lite-shufflenetv2"}  # the edge p
 KEPT = 0.95  # INT8 keeps at least this share of the float32 export's mAP50
 RECORDS = Path(__file__).parent / "parity-records"
 MEANINGFUL = 0.3  # float32 mAP50 below this: too few real detections for parity to mean much
+# How `quantize=8` quantizes our models (patches/onnx_int8_quantize.py, patches/openvino_int8_overflow.py): recorded,
+# so that a record made before these changed (before 7-bit weights, say) is measured again
+INT8_SETTINGS = {"onnxruntime": OUR_OPTIONS, "openvino": {"overflow_fix": "every layer"}}
 
 
 def detect_models() -> list[str]:
@@ -72,7 +84,8 @@ def exports(checkpoint: Path, label: str, data: Path, cache: Path, nms: bool | N
 def current(model: str, records: Path, common: list[str], backgrounds: str) -> dict | None:
     """A model's record if it was made with this recipe (ours and bench-accuracy's) on these backgrounds (and, for an
     end-to-end model, has its nms=False measurement), else None."""
-    expected = {"recipe": common, "backgrounds": backgrounds, "bench_accuracy_recipe": bench_accuracy_recipe()}
+    expected = {"recipe": common, "backgrounds": backgrounds, "bench_accuracy_recipe": bench_accuracy_recipe(),
+                "int8_settings": INT8_SETTINGS}  # fmt: skip
     record = read_record(records / f"{Path(model).stem}.json", **expected)
     return None if record is None or (end_to_end(model) and "nms_free" not in record) else record
 
@@ -88,8 +101,9 @@ def measured(model: str, work: Path, data: Path, common: list[str], backgrounds:
     row = bench_accuracy(work / "trained", data, [model], common)[0]
     checkpoint = best(work / "trained", label)
     rows = exports(checkpoint, label, data, work / "int8" / f"{label}.json")
-    result = {"recipe": common, "bench_accuracy_recipe": bench_accuracy_recipe(), "backgrounds": backgrounds,
-              "machine": machine(2), "init": row["init"], "map50": float(row["map50"]), "exports": rows}  # fmt: skip
+    result = {"recipe": common, "bench_accuracy_recipe": bench_accuracy_recipe(), "int8_settings": INT8_SETTINGS,
+              "backgrounds": backgrounds, "machine": machine(2), "init": row["init"], "map50": float(row["map50"]),
+              "exports": rows}  # fmt: skip
     if end_to_end(model):
         nms_free = exports(checkpoint, label, data, work / "int8" / f"{label}-nms-false.json", nms=False)
         pytorch = validate(checkpoint, str(data), IMGSZ, nms=False)[0]  # PyTorch's one-to-one branch

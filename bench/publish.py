@@ -378,15 +378,34 @@ def embed(path: Path) -> Callable[[Path], str]:
     return lambda target: body(path) if path.is_file() else f"Not measured yet (`{path.relative_to(ROOT)}`).\n"
 
 
+def int8_before_settings() -> str:
+    """A sentence where INT8 accuracy figures were measured before our INT8 settings last changed (bench-parity's
+    records say with which they were made), else nothing."""
+    from bench.parity import INT8_SETTINGS, RECORDS
+
+    records = [json.loads(path.read_text()) for path in sorted(RECORDS.glob("*.json"))]
+    if all(record.get("int8_settings") == INT8_SETTINGS for record in records):
+        return ""
+    return (
+        "INT8 accuracy here was measured with 8-bit weights, before our models' INT8 exports kept them to 7 bits "
+        "(Deploying → INT8): `make bench-parity` and `make bench-edge` measure it again."
+    )
+
+
+def with_int8_note(section: Callable[[Path], str]) -> Callable[[Path], str]:
+    """`section`, led by `int8_before_settings()` where it applies."""
+    return lambda target: "".join(f"{note}\n\n" for note in [int8_before_settings()] if note) + section(target)
+
+
 def embed_part(path: Path, heading: str) -> Callable[[Path], str]:
     return lambda target: part(path, heading)
 
 
 SECTIONS: dict[str, Callable[[Path], str]] = {
     "models": models,
-    "int8-formats": int8_formats,
+    "int8-formats": with_int8_note(int8_formats),
     "int8-latency": int8_latency,
-    "int8-real": int8_real,
+    "int8-real": with_int8_note(int8_real),
     "ort-int8-real": embed_part(BENCH / "edge.md", "ONNX Runtime INT8 settings"),
     "qat": embed_part(BENCH / "edge.md", "Quantization-aware training"),
     "distillation": embed_part(BENCH / "edge.md", "Distillation"),
@@ -398,8 +417,8 @@ SECTIONS: dict[str, Callable[[Path], str]] = {
     "accuracy": embed(BENCH / "accuracy.md"),
     "distill": embed(BENCH / "distill.md"),
     "recipes": embed(BENCH / "recipes.md"),
-    "parity": embed(BENCH / "parity.md"),
-    "ort-int8-settings": embed(BENCH / "ort-int8-settings.md"),
+    "parity": with_int8_note(embed(BENCH / "parity.md")),
+    "ort-int8-settings": with_int8_note(embed(BENCH / "ort-int8-settings.md")),
     "compat": embed(COMPAT / "results.md"),
     "floor": embed(COMPAT / "floor.md"),
 }

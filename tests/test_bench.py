@@ -293,3 +293,16 @@ def test_model_table_shows_accuracy_only_from_a_start_a_user_gets():
     assert accuracy_cells("yolo26n", None, readme) == ["", "", ""]  # not measured
     stand_in = {"init": "checkpoint", "map50": "0.6", "map50_95": "0.3"}
     assert accuracy_cells("yolov5n, COCO backbone+neck", stand_in, readme) == ["0.600", "0.300", "COCO (backbone+neck)"]
+
+
+def test_int8_figures_measured_before_our_int8_settings_changed_say_so(tmp_path, monkeypatch):
+    import json
+
+    from bench import parity
+    from bench.publish import int8_before_settings
+
+    monkeypatch.setattr(parity, "RECORDS", tmp_path)
+    (tmp_path / "now.json").write_text(json.dumps({"int8_settings": parity.INT8_SETTINGS}))
+    assert int8_before_settings() == ""
+    (tmp_path / "before.json").write_text(json.dumps({"exports": {}}))  # a record from before they were recorded
+    assert "measured with 8-bit weights, before our models' INT8 exports kept them to 7 bits" in int8_before_settings()
