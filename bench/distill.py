@@ -16,7 +16,7 @@ on shapes, and on the person split only the ImageNet MobileNetV2, since the stud
 there (mAP50-95 at most 0.004, alone or distilled) and a weight could not show.
 
 Each data set's table at each seed is recorded in bench/distill-records/ (commit it) after each stage: the COCO
-teacher, then the ImageNet teacher too, then the lighter weights; seed 0 on both data sets first, then seed 1. Each
+teacher, then its lighter weights, then the ImageNet teacher too; seed 0 on both data sets first, then seed 1. Each
 seed fine-tunes its own teachers, so a seed is measured in one sitting and kept. A fresh checkout measures only what is
 not recorded yet (or was recorded under another recipe); within a checkout, runs resume in build/distill. Writes
 bench/distill.md from the records: the mean over the seeds recorded, ± half their range.
@@ -55,7 +55,7 @@ def stages(reference: Path) -> list[dict]:
     coco, imagenet = reference.stem, Path(IMAGENET_TEACHER).stem
     return [
         {"teachers": [coco], "dis": []},
-        {"teachers": [coco, imagenet], "dis": []},
+        {"teachers": [coco], "dis": list(DIS)},
         {"teachers": [coco, imagenet], "dis": list(DIS)},
     ]
 
