@@ -13,9 +13,9 @@ fine-tuned under the same recipe, and any stock checkpoint given in `models`; th
 Each lite model also trains distilled from `teacher` (distill.py), by default the best fine-tuned reference.
 
 Writes accuracy.md, accuracy.csv, accuracy.json (how it was measured: data, recipe, seeds, the models left out) and
-accuracy.png (mAP50-95 against latency, the Pareto front marked) in `out`. A run
-that stops part-way resumes: finished models are read back, a half-trained one resumes from its last.pt. Training
-uses the GPU when there is one (Ultralytics' own device choice), or every CPU core; latency is always CPU latency.
+accuracy.png (mAP50-95 against latency, the Pareto front marked) in `out`. A run that stops part-way resumes: finished
+models are read back, a half-trained one resumes from its last.pt. Training uses the GPU when there is one
+(Ultralytics' own device choice), or every CPU core; latency is always CPU latency.
 """
 
 from __future__ import annotations
