@@ -10,7 +10,7 @@ on the spot:
 - train, predict: `yolo train` one tiny epoch of yolo11n-shufflenetv2.yaml, `yolo predict` with its best.pt;
 - reload: best.pt loads, with our rows, and predicts (restricted loading too, where the release has it);
 - onnx: `yolo export format=onnx`, and ONNX Runtime's predictions equal PyTorch's;
-- int8: where the release has ONNX Runtime INT8 (8.4.66 on), `yolo export format=onnx quantize=8` scales every
+- int8: where the release has ONNX Runtime INT8 (8.4.60 on), `yolo export format=onnx quantize=8` scales every
   convolution's weights per channel (our settings, patches/onnx_int8_quantize.py).
 - scratch, reformat: `pretrained=False` reads no ImageNet file; the parse_model patch survives `ast.unparse`;
 - timm: a model of TimmBackbone rows (timm's MobileNetV4-Conv-Small) builds and runs, where timm is installed.

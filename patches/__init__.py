@@ -10,8 +10,10 @@ A release newer than the newest verified one is tried rather than refused, since
 safe: if every patch applies, our models work, and the first of them built or loaded in a process warns that the
 release is not verified yet (`warn_if_unverified`).
 
-A patch whose target a release lacks decides for itself whether that is fine (safe_load: releases without restricted
-loading need nothing) or an error (parse_model: an anchor that is gone): features are detected, not version numbers.
+A patch whose target a release lacks decides for itself whether that is fine (safe_load: releases before restricted
+loading need nothing; `not_needed`), an error (parse_model: an anchor that is gone), or, for a feature that is truly
+optional, a feature of ours that is off on this release (`feature_off`: one warning per process naming the feature and
+why). Each patch's state is in STATES, which `ultralytics-light checks` lists.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ PATCHES = (  # applied in this order, undone in reverse
 )
 _ABSENT = object()
 refusal: str | None = None  # why our models are unavailable in this process, once `apply` has run and refused
+STATES: dict[str, str] = {}  # each patch's state in this process: applied, not needed (why), off (what and why), …
 
 
 class Patcher:
@@ -48,11 +51,24 @@ class Patcher:
         self._originals: list[tuple[object, str, object]] = []
         self._undone = False
 
-    def when_imported(self, module: str, apply) -> None:
-        """Call `apply(module)` once Ultralytics' `module` is imported (now, if it is), unless undone before that."""
+    def when_imported(self, module: str, apply, patch: str, feature: str) -> None:
+        """Call `apply(module)` once Ultralytics' `module` is imported (now, if it is), unless undone before that.
+
+        By then the other patches are in use, so one that fails here cannot be all or nothing: what it replaced is put
+        back, and `feature_off` says once which feature of `patch` is off and why."""
         from ultralytics_light._startup import when_imported
 
-        when_imported(module, lambda imported: None if self._undone else apply(imported))
+        def finish(imported: ModuleType) -> None:
+            if self._undone:
+                return
+            done = len(self._originals)
+            try:
+                apply(imported)
+            except Exception as error:
+                self._restore(done)
+                feature_off(patch, feature, f"{module} is not what it expects ({type(error).__name__}: {error})")
+
+        when_imported(module, finish)
 
     def replace(self, owner: object, name: str, value: object) -> None:
         """Set `owner.name = value`, remembering the owner's own previous value (or that it had none)."""
@@ -62,7 +78,11 @@ class Patcher:
     def undo(self) -> None:
         """Restore every replaced attribute, the last replaced first."""
         self._undone = True
-        while self._originals:
+        self._restore(0)
+
+    def _restore(self, keep: int) -> None:
+        """Restore the attributes replaced after the first `keep`, the last replaced first."""
+        while len(self._originals) > keep:
             owner, name, original = self._originals.pop()
             if original is _ABSENT:
                 delattr(owner, name)
@@ -144,6 +164,33 @@ def warn_if_unverified() -> None:
         LOGGER.warning(unverified_message(version))
 
 
+def released_from(version: str) -> bool:
+    """Whether the installed Ultralytics is `version` or newer (a feature that came in `version` should be there)."""
+    from ultralytics.utils.checks import check_version
+
+    return check_version(installed_version("ultralytics"), f">={version}", hard=False, verbose=False)
+
+
+def applied(patch: str) -> None:
+    """Record that `patch` is applied (those outside the all-or-nothing set say so themselves)."""
+    STATES[patch] = "applied"
+
+
+def not_needed(patch: str, why: str) -> None:
+    """Record that `patch` has nothing to change on this release, and why (e.g. the feature it adapts came later)."""
+    STATES[patch] = f"not needed ({why})"
+
+
+def feature_off(patch: str, feature: str, why: str) -> None:
+    """Record that `patch` could not give this release `feature`, and say so once per process; the rest of our patches
+    stay applied, since the feature is one our models work without."""
+    from ultralytics.utils import LOGGER
+
+    if patch not in STATES:
+        LOGGER.warning(f"ultralytics-light: {feature} is off: {why}")
+    STATES[patch] = f"off: {feature} ({why})"
+
+
 def apply_all(tasks: ModuleType) -> str | None:
     """Apply every patch, or none: on the first that raises, undo the others and return the message."""
     patcher = Patcher()
@@ -152,7 +199,9 @@ def apply_all(tasks: ModuleType) -> str | None:
             importlib.import_module(f"{__name__}.{name}").apply(tasks, patcher)
         except Exception as error:
             patcher.undo()
+            STATES.update({patch: f"undone: '{name}' failed" for patch in PATCHES})
             return failed_patch_message(name, error)
+        STATES.setdefault(name, "applied")
     return None
 
 

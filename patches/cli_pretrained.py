@@ -7,7 +7,7 @@ build from random weights.
 
 Applied when `ultralytics.cfg` is imported (the `yolo` script binds its entry point right after), apart from the
 all-or-nothing patches of `ultralytics.nn.tasks`: it changes nothing but what our own rows read, and if the entry
-point is not what we expect it is left alone.
+point is not what we expect it is left alone, and one warning says which feature is off.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import sys
 from types import ModuleType
 
 from ultralytics_light.backbone_init import pretrained
+from ultralytics_light.patches import applied, feature_off
 
 
 def pretrained_argument(cfg: ModuleType, args: list[str]) -> object:
@@ -32,8 +33,15 @@ def pretrained_argument(cfg: ModuleType, args: list[str]) -> object:
 def apply(cfg: ModuleType) -> None:
     """Wrap `cfg.entrypoint`, the `yolo` command."""
     stock = getattr(cfg, "entrypoint", None)
-    if not callable(stock) or not callable(getattr(cfg, "smart_value", None)) or hasattr(stock, "__wrapped__"):
-        return  # not the entry point we know, or already wrapped
+    if hasattr(stock, "__wrapped__"):
+        return  # already wrapped
+    if not callable(stock) or not callable(getattr(cfg, "smart_value", None)):
+        return feature_off(
+            "cli_pretrained",
+            "`pretrained=False` on the yolo command line for the model the command builds first",
+            "ultralytics.cfg has no entrypoint and smart_value as we know them, so `yolo train ... pretrained=False` "
+            "reads the ImageNet file (or stops offline) before training, which itself starts from random weights",
+        )
 
     @functools.wraps(stock)
     def entrypoint(debug: str = ""):
@@ -46,3 +54,4 @@ def apply(cfg: ModuleType) -> None:
             return stock(debug)
 
     cfg.entrypoint = entrypoint
+    applied("cli_pretrained")

@@ -57,6 +57,29 @@ def check_head_arguments(tasks: ModuleType, d: dict, path: Path) -> None:
         )
 
 
+OURS = {"scale", "yaml_file"}  # the keys our yaml_model_load adds to a YAML's own, as stock's does
+SAMPLE = "yolo11.yaml"  # a stock model YAML, to see which keys stock's yaml_model_load adds
+_stock_adds: set[str] | None = None
+
+
+def check_same_keys(stock) -> None:
+    """A RuntimeError if stock `yaml_model_load` adds keys to a YAML's own that ours does not (checked once a process,
+    when our first model loads): a release that adds one would otherwise build our models from a different dict."""
+    global _stock_adds
+    if _stock_adds is None:
+        from ultralytics.utils import YAML
+        from ultralytics.utils.checks import check_yaml
+
+        _stock_adds = set(stock(SAMPLE)) - set(YAML.load(check_yaml(SAMPLE)))
+    if _stock_adds - OURS:
+        raise RuntimeError(
+            f"ultralytics-light cannot load its model YAMLs on ultralytics {installed_version('ultralytics')}: its "
+            f"yaml_model_load now adds {', '.join(sorted(_stock_adds - OURS))} to a model's dict, which ours does not "
+            f"(it adds {', '.join(sorted(OURS))}). Install a verified release: pip install "
+            f"'ultralytics<={NEWEST_VERIFIED}', or report this message to ultralytics-light."
+        )
+
+
 def apply(tasks: ModuleType, patcher: Patcher) -> None:
     """Wrap `tasks.yaml_model_load`; callers that import it from tasks afterwards get the wrapper."""
     stock = tasks.yaml_model_load
@@ -76,6 +99,7 @@ def apply(tasks: ModuleType, patcher: Patcher) -> None:
                     f"ultralytics-light's models (scale n/s/m/l/x after the version, e.g. yolo11n-mobilenetv2.yaml): "
                     f"{', '.join(model_names())}"
                 ) from None
+        check_same_keys(stock)
         d = tasks.YAML.load(yaml_file)
         if uses_our_modules(d):
             warn_if_unverified()

@@ -1,6 +1,6 @@
 """`yolo export format=onnx quantize=8` quantizes our models with weights per channel and averaged activation ranges.
 
-Ultralytics' ONNX Runtime quantizer (`onnx_int8_quantize`, 8.4.66 on) keeps two of ONNX Runtime's defaults that cost
+Ultralytics' ONNX Runtime quantizer (`onnx_int8_quantize`, 8.4.60 on) keeps two of ONNX Runtime's defaults that cost
 some of our detect models much of their float32 mAP50 (measured in bench/ort-int8-settings.md):
 - one scale per weight tensor: the narrow channels of depthwise convolutions, which most of our backbones are made
   of, round to a few levels;
@@ -24,11 +24,13 @@ from contextlib import contextmanager
 from types import ModuleType
 
 from ultralytics_light.backbone import stages
-from ultralytics_light.patches import Patcher
+from ultralytics_light.patches import Patcher, feature_off, installed_version, not_needed, released_from
 
 QUANTIZE_STATIC = {"per_channel": True, "reduce_range": True}  # ONNX Runtime's keyword arguments
 EXTRA_OPTIONS = {"CalibMovingAverage": True}  # each activation's range: the mean of every image's min and max
 EXPORTER = "ultralytics.engine.exporter"
+ONNX_INT8 = "8.4.60"  # the release that brought ONNX Runtime INT8 export (ultralytics.utils.export.onnx)
+FEATURE = "our ONNX Runtime INT8 settings (format=onnx quantize=8: weights per channel in 7 bits, averaged ranges)"
 # The model Ultralytics' exporter is exporting now, set by our wrapper of `Exporter.__call__` (the exporter's entry
 # point, handed the model): the quantizer it calls is not handed the model.
 _exporting = contextvars.ContextVar("ultralytics_light_exporting")
@@ -68,10 +70,26 @@ def apply(tasks: ModuleType, patcher: Patcher) -> None:
     try:
         from ultralytics.utils.export import onnx as export_onnx
     except ImportError:
-        return  # before 8.4.66 there is no ONNX Runtime INT8 export to adapt
+        export_onnx = None
     stock = getattr(export_onnx, "onnx_int8_quantize", None)
     if stock is None:
-        return
+        if not released_from(ONNX_INT8):
+            return not_needed("onnx_int8_quantize", f"ONNX Runtime INT8 export came in ultralytics {ONNX_INT8}")
+        return feature_off(
+            "onnx_int8_quantize",
+            FEATURE,
+            f"ultralytics {installed_version('ultralytics')} has no ultralytics.utils.export.onnx.onnx_int8_quantize, "
+            "so our models' ONNX INT8 exports get Ultralytics' own settings, which cost them accuracy",
+        )
+    if hasattr(
+        export_onnx, "quantize_static"
+    ):  # our_settings() swaps it in onnxruntime, where a call-time import looks
+        return feature_off(
+            "onnx_int8_quantize",
+            FEATURE,
+            "this release binds onnxruntime's quantize_static when its export module is imported, where our settings "
+            "cannot reach it, so our models' ONNX INT8 exports get Ultralytics' own settings",
+        )
 
     @functools.wraps(stock)
     def onnx_int8_quantize(*args, **kwargs):
@@ -100,4 +118,4 @@ def apply(tasks: ModuleType, patcher: Patcher) -> None:
         patcher.replace(module.Exporter, "__call__", __call__)
 
     patcher.replace(export_onnx, "onnx_int8_quantize", onnx_int8_quantize)
-    patcher.when_imported(EXPORTER, wrap_exporter)
+    patcher.when_imported(EXPORTER, wrap_exporter, "onnx_int8_quantize", FEATURE)

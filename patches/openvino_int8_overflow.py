@@ -19,6 +19,7 @@ from ultralytics_light.backbone import stages
 from ultralytics_light.patches import Patcher
 
 EXPORTER = "ultralytics.engine.exporter"
+FEATURE = "NNCF's overflow fix in every layer of our models' OpenVINO INT8 exports"
 
 
 @contextmanager
@@ -69,4 +70,4 @@ def apply(tasks: ModuleType, patcher: Patcher) -> None:
 
         patcher.replace(module.Exporter, "__call__", __call__)
 
-    patcher.when_imported(EXPORTER, wrap_exporter)
+    patcher.when_imported(EXPORTER, wrap_exporter, "openvino_int8_overflow", FEATURE)

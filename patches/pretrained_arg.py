@@ -120,4 +120,4 @@ def apply(tasks: ModuleType, patcher: Patcher) -> None:
 
         patcher.replace(trainer_class, "__init__", __init__)
 
-    patcher.when_imported(TRAINER, wrap)
+    patcher.when_imported(TRAINER, wrap, "pretrained_arg", "`pretrained=` for our backbone rows when training")

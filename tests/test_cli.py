@@ -11,6 +11,8 @@ import pytest
 import torch
 from ultralytics.nn.tasks import yaml_model_load
 
+from ultralytics_light import patches
+
 
 def test_yolo_train_writes_a_checkpoint_of_our_modules(trained):
     model_name, best = trained
@@ -78,6 +80,7 @@ def test_the_command_and_python_m_are_the_same_tool(run_fresh):
     assert command == module and "bench-accuracy" in command and "weights import" in command
     checks = run_fresh("ultralytics-light", "checks").stdout
     assert "patches: applied" in checks and "ultralytics 8." in checks
+    assert all(f"\n  {name}: applied\n" in checks for name in (*patches.PATCHES, "cli_pretrained"))  # each patch
     if importlib.util.find_spec("timm"):  # an optional extra
         assert f"timm {version('timm')}: weights in the Hugging Face hub cache {os.environ['HF_HOME']}/hub" in checks
     else:

@@ -8,7 +8,7 @@ import importlib
 import json
 import sys
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 
 import pytest
 from helpers import NEWER, NEXT_MAJOR, newer_release
@@ -189,7 +189,7 @@ def test_patches_undo_in_reverse_and_restore_absent_attributes():
 )
 def test_lite_models_refuse_where_detect_has_no_reg_max_or_end2end(name, said, monkeypatch, tmp_path):
     """Ultralytics 8.3's Detect has 16 DFL bins and no one-to-one branch: a lite model would silently change."""
-    import ultralytics.nn.tasks as tasks
+    from ultralytics.nn import tasks
 
     class DetectOf83(tasks.Detect):
         def __init__(self, nc: int = 80, ch: tuple = ()):
@@ -279,3 +279,98 @@ def test_a_failing_cli_hook_warns_and_leaves_the_yolo_command_stock(run_fresh):
     )
     assert f"WARNED [{expected!r}]" in out
     assert "STOCK True" in out
+
+
+def without_onnx_int8_quantize(monkeypatch):
+    from ultralytics.utils.export import onnx as export_onnx
+
+    monkeypatch.delattr(export_onnx, "onnx_int8_quantize")
+    return SimpleNamespace()
+
+
+# A release that lacks what a patch of an optional feature adapts: (the patch, what it is handed, the feature named)
+MISSING_TARGETS = {
+    "safe_load": (lambda monkeypatch: SimpleNamespace(), "restricted loading of our checkpoints"),
+    "onnx_int8_quantize": (without_onnx_int8_quantize, "our ONNX Runtime INT8 settings"),
+    "cli_pretrained": (lambda monkeypatch: SimpleNamespace(smart_value=str), "`pretrained=False` on the yolo command"),
+}
+
+
+@pytest.mark.parametrize("name", MISSING_TARGETS)
+def test_a_patch_whose_target_is_gone_says_once_which_feature_is_off(name, monkeypatch, log_lines):
+    """On a release that should have the target (it is past the release that brought it), the feature is off, said
+    once per process and listed by `checks`; the other patches are not undone, since our models work without it."""
+    module = importlib.import_module(f"ultralytics_light.patches.{name}")
+    make_target, feature = MISSING_TARGETS[name]
+    target = make_target(monkeypatch)
+    monkeypatch.setattr(patches, "STATES", {})
+    for _ in range(2):
+        module.apply(target) if name == "cli_pretrained" else module.apply(target, patches.Patcher())
+    said = [line for line in log_lines if "ultralytics-light: " in line]  # after the release's own WARNING prefix
+    assert len(said) == 1 and f"ultralytics-light: {feature}" in said[0] and " is off: " in said[0]
+    assert patches.STATES[name].startswith(f"off: {feature}")
+
+
+@pytest.mark.parametrize("name", ["safe_load", "onnx_int8_quantize"])
+def test_a_patch_whose_feature_came_later_is_not_needed_and_says_nothing(name, monkeypatch, log_lines):
+    module = importlib.import_module(f"ultralytics_light.patches.{name}")
+    target = MISSING_TARGETS[name][0](monkeypatch)
+    monkeypatch.setattr(patches, "STATES", {})
+    monkeypatch.setattr(patches, "installed_version", lambda package: "8.3.253")  # the oldest verified release
+    module.apply(target, patches.Patcher())
+    assert patches.STATES[name].startswith("not needed (") and " came in ultralytics 8.4." in patches.STATES[name]
+    assert not [line for line in log_lines if "ultralytics-light: " in line]
+
+
+def test_onnx_int8_settings_are_off_where_the_release_binds_the_quantizer_at_import(monkeypatch, log_lines):
+    """Our settings swap onnxruntime's quantize_static, which the release imports inside its quantizer: bound when its
+    module is imported instead, the swap could not reach it, and applying the patch would change nothing silently."""
+    from ultralytics.utils.export import onnx as export_onnx
+
+    from ultralytics_light.patches import onnx_int8_quantize
+
+    monkeypatch.setattr(export_onnx, "quantize_static", object(), raising=False)
+    monkeypatch.setattr(patches, "STATES", {})
+    patcher = patches.Patcher()
+    onnx_int8_quantize.apply(SimpleNamespace(), patcher)
+    assert patches.STATES["onnx_int8_quantize"].startswith("off: our ONNX Runtime INT8 settings")
+    assert "binds onnxruntime's quantize_static when its export module is imported" in "\n".join(log_lines)
+    assert not patcher._originals  # nothing replaced
+
+
+def test_a_patch_that_fails_once_its_module_is_imported_puts_back_what_it_replaced_and_says_so(monkeypatch, log_lines):
+    """A patch that finishes when a later module is imported (the trainer, the exporter) fails there while the others
+    are in use: it undoes its own replacements and says once which feature is off; the others stay."""
+    import ultralytics.engine.exporter  # noqa: F401  (imported: the hook runs now)
+
+    monkeypatch.setattr(patches, "STATES", {})
+    owner = SimpleNamespace(kept="stock", replaced="stock")
+    patcher = patches.Patcher()
+    patcher.replace(owner, "kept", "ours")  # an earlier change of the same patcher, applied with the rest
+
+    def half_way(module):
+        patcher.replace(owner, "replaced", "ours")
+        raise AttributeError("simulated: Exporter is not what it was")
+
+    patcher.when_imported("ultralytics.engine.exporter", half_way, "onnx_int8_quantize", "our ONNX INT8 settings")
+    assert (owner.kept, owner.replaced) == ("ours", "stock")
+    said = [line for line in log_lines if "ultralytics-light: " in line]
+    assert (
+        len(said) == 1
+        and "our ONNX INT8 settings is off: ultralytics.engine.exporter is not what it expects" in said[0]
+    )
+    assert "AttributeError: simulated: Exporter is not what it was" in said[0]
+    assert patches.STATES["onnx_int8_quantize"].startswith("off: our ONNX INT8 settings")
+
+
+def test_our_model_dicts_have_the_keys_stock_adds_and_a_release_adding_one_stops_our_models(monkeypatch):
+    from ultralytics.nn import tasks
+
+    from ultralytics_light.patches import model_yaml
+
+    d = tasks.yaml_model_load("yolo11n-lite-shufflenetv2.yaml")
+    assert model_yaml._stock_adds == model_yaml.OURS <= set(d)  # this release adds what ours adds, no more
+    monkeypatch.setattr(model_yaml, "_stock_adds", {*model_yaml.OURS, "end2end_default"})  # a release adding a key
+    with pytest.raises(RuntimeError, match="its yaml_model_load now adds end2end_default to a model's dict"):
+        tasks.yaml_model_load("yolo11n-lite-shufflenetv2.yaml")
+    assert tasks.yaml_model_load("yolo11n.yaml")["yaml_file"] == "yolo11n.yaml"  # stock models are not ours to stop

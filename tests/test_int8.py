@@ -137,7 +137,7 @@ def quantized_conv(tmp_path, name: str, settings) -> dict[str, np.ndarray]:
 def test_the_quantizer_called_outside_an_export_says_it_used_ultralytics_settings(tmp_path, log_lines):
     """Our settings need to know the model, which only an export tells: any other caller is warned, not left to
     believe its model got them."""
-    export_onnx = pytest.importorskip("ultralytics.utils.export.onnx")  # ONNX Runtime INT8 came in 8.4.66
+    export_onnx = pytest.importorskip("ultralytics.utils.export.onnx")  # ONNX Runtime INT8 came in 8.4.60
     from ultralytics_light.patches.onnx_int8_quantize import unknown_model_warning
 
     fp32, images = conv_model(tmp_path, "elsewhere")

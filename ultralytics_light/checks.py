@@ -36,8 +36,10 @@ def timm_line() -> str:
 
 
 def report(_: dict) -> int:
-    """Print versions, the release's status, whether our patches applied, the start-up hook and the weights caches
-    (timm's too, where the optional timm is installed)."""
+    """Print versions, the release's status, whether our patches applied and each one's state (applied, not needed
+    on this release, or a feature of ours that is off, and why), the start-up hook and the weights caches (timm's
+    too, where the optional timm is installed)."""
+    import ultralytics.cfg  # the yolo command's module: applies cli_pretrained
     import ultralytics.nn.tasks  # noqa: F401  (applies the patches, through the start-up hook or the import below)
 
     import ultralytics_light
@@ -52,6 +54,7 @@ def report(_: dict) -> int:
         f"Python {sys.version.split()[0]}, {patches.versions()}",
         f"ultralytics {version}: {release_status(version)}",
         f"patches: {'refused: ' + patches.refusal if patches.refusal else 'applied'}",
+        *(f"  {name}: {patches.STATES.get(name, 'not applied')}" for name in (*patches.PATCHES, "cli_pretrained")),
         f"start-up hook: {hook if hook.is_file() else 'missing (editable install: import ultralytics_light first)'}",
         f"weights cache: {cache} ({len(list(cache.glob('*.pth'))) if cache.is_dir() else 0} files)",
         timm_line(),
