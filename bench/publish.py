@@ -22,6 +22,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from ultralytics_light.accuracy.references import NO_COCO
+
 ROOT = Path(__file__).resolve().parents[1]
 BENCH, COMPAT, DOCS = ROOT / "bench", ROOT / "compat", ROOT / "docs"
 
@@ -149,6 +151,12 @@ def link(figure: str, page: str, anchor: str, target: Path) -> str:
 COCO_STAND_IN = ("yolov5n-coco-backbone-neck", "yolov5n", "yolov5n, COCO backbone+neck")
 
 
+def measured_row(accuracy: dict[str, dict], name: str) -> dict | None:
+    """bench-accuracy's row of model `name`: by its name, or for a stock reference that could not start from COCO
+    here, by the label bench-accuracy gives it ('yolo26n (scratch: no COCO checkpoint here)')."""
+    return accuracy.get(name) or accuracy.get(f"{name} ({NO_COCO})")
+
+
 def accuracy_cells(name: str, measured: dict | None, target: Path, left_out: bool = False) -> list[str]:
     """mAP50, mAP50-95 and start of a model-table row: shown only from a start a user gets (ImageNet for ours, COCO
     for the stock references); where the bench could not start it so (it trained from scratch, or was `left_out` for
@@ -205,7 +213,7 @@ def models(target: Path) -> str:
         for stock in STOCK:
             figures.append(f"{float(row[f'ort_ms_640/{stock}']):.2f}" if row.get(f"ort_ms_640/{stock}") else "")
         cells = [link(figure, "benchmarks.md", "speed", target) for figure in figures]
-        cells += accuracy_cells(name, accuracy.get(name), target, name in how["left_out"])
+        cells += accuracy_cells(name, measured_row(accuracy, name), target, name in how["left_out"])
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

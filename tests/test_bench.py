@@ -276,7 +276,7 @@ def test_distill_table_sets_each_student_alone_beside_its_distilled_rows_and_the
 
 
 def test_model_table_shows_accuracy_only_from_a_start_a_user_gets():
-    from bench.publish import accuracy_cells
+    from bench.publish import accuracy_cells, measured_row
 
     readme = Path("README.md")
     assert accuracy_cells("yolo11n-lite-mobilenetv2", {"init": "ImageNet", "map50": "0.5", "map50_95": "0.25"},
@@ -291,6 +291,10 @@ def test_model_table_shows_accuracy_only_from_a_start_a_user_gets():
     scratch = {"init": "scratch", "map50": "0.01", "map50_95": "0.002"}
     assert accuracy_cells("yolo26n", scratch, readme)[:2] == ["", ""]
     assert accuracy_cells("yolo26n", None, readme) == ["", "", ""]  # not measured
+    offline = {"yolo26n (scratch: no COCO checkpoint here)": {"init": "scratch", "map50": "0.01", "map50_95": "0.002"}}
+    assert accuracy_cells("yolo26n", measured_row(offline, "yolo26n"), readme)[2] == (
+        "COCO start not measurable here (no checkpoint offline)"
+    )  # the row bench-accuracy names after the fallback
     stand_in = {"init": "checkpoint", "map50": "0.6", "map50_95": "0.3"}
     assert accuracy_cells("yolov5n, COCO backbone+neck", stand_in, readme) == ["0.600", "0.300", "COCO (backbone+neck)"]
 
