@@ -186,7 +186,7 @@ def feature_off(patch: str, feature: str, why: str) -> None:
     stay applied, since the feature is one our models work without."""
     from ultralytics.utils import LOGGER
 
-    if patch not in STATES:
+    if not STATES.get(patch, "").startswith("off: "):
         LOGGER.warning(f"ultralytics-light: {feature} is off: {why}")
     STATES[patch] = f"off: {feature} ({why})"
 

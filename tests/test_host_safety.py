@@ -343,7 +343,7 @@ def test_a_patch_that_fails_once_its_module_is_imported_puts_back_what_it_replac
     are in use: it undoes its own replacements and says once which feature is off; the others stay."""
     import ultralytics.engine.exporter  # noqa: F401  (imported: the hook runs now)
 
-    monkeypatch.setattr(patches, "STATES", {})
+    monkeypatch.setattr(patches, "STATES", {"onnx_int8_quantize": "applied"})  # its first step, applied with the rest
     owner = SimpleNamespace(kept="stock", replaced="stock")
     patcher = patches.Patcher()
     patcher.replace(owner, "kept", "ours")  # an earlier change of the same patcher, applied with the rest
