@@ -191,6 +191,14 @@ def feature_off(patch: str, feature: str, why: str) -> None:
     STATES[patch] = f"off: {feature} ({why})"
 
 
+def target_missing(patch: str, arrived: str, since: str, feature: str, why: str) -> None:
+    """A release lacks what `patch` adapts: not needed where it predates `since`, the release that brought `arrived`;
+    else our `feature` is off, and said so (`why`)."""
+    if not released_from(since):
+        return not_needed(patch, f"{arrived} came in ultralytics {since}")
+    return feature_off(patch, feature, why)
+
+
 def apply_all(tasks: ModuleType) -> str | None:
     """Apply every patch, or none: on the first that raises, undo the others and return the message."""
     patcher = Patcher()

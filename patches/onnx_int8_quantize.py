@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from types import ModuleType
 
 from ultralytics_light.backbone import stages
-from ultralytics_light.patches import Patcher, feature_off, installed_version, not_needed, released_from
+from ultralytics_light.patches import Patcher, feature_off, installed_version, target_missing
 
 QUANTIZE_STATIC = {"per_channel": True, "reduce_range": True}  # ONNX Runtime's keyword arguments
 EXTRA_OPTIONS = {"CalibMovingAverage": True}  # each activation's range: the mean of every image's min and max
@@ -73,17 +73,16 @@ def apply(tasks: ModuleType, patcher: Patcher) -> None:
         export_onnx = None
     stock = getattr(export_onnx, "onnx_int8_quantize", None)
     if stock is None:
-        if not released_from(ONNX_INT8):
-            return not_needed("onnx_int8_quantize", f"ONNX Runtime INT8 export came in ultralytics {ONNX_INT8}")
-        return feature_off(
+        return target_missing(
             "onnx_int8_quantize",
+            "ONNX Runtime INT8 export",
+            ONNX_INT8,
             FEATURE,
             f"ultralytics {installed_version('ultralytics')} has no ultralytics.utils.export.onnx.onnx_int8_quantize, "
             "so our models' ONNX INT8 exports get Ultralytics' own settings, which cost them accuracy",
         )
-    if hasattr(
-        export_onnx, "quantize_static"
-    ):  # our_settings() swaps it in onnxruntime, where a call-time import looks
+    # our_settings() swaps quantize_static in onnxruntime, where only an import at call time finds it
+    if hasattr(export_onnx, "quantize_static"):
         return feature_off(
             "onnx_int8_quantize",
             FEATURE,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from ultralytics_light.patches import Patcher, feature_off, installed_version, not_needed, released_from
+from ultralytics_light.patches import Patcher, installed_version, target_missing
 
 RESTRICTED_LOADING = "8.4.67"  # the release that brought tasks._SafeLoad
 
@@ -81,10 +81,10 @@ def with_our_classes(allowed: dict | list) -> dict | list:
 def apply(tasks: ModuleType, patcher: Patcher) -> None:
     """Extend `_SafeLoad._build`, which builds the allow-list once per process on the first restricted load."""
     if not hasattr(tasks, "_SafeLoad"):
-        if not released_from(RESTRICTED_LOADING):  # before it, checkpoints load unrestricted and need nothing
-            return not_needed("safe_load", f"restricted loading came in ultralytics {RESTRICTED_LOADING}")
-        return feature_off(
+        return target_missing(  # before it, checkpoints load unrestricted and need nothing
             "safe_load",
+            "restricted loading",
+            RESTRICTED_LOADING,
             "restricted loading of our checkpoints (ULTRALYTICS_SAFE_LOAD=1)",
             f"ultralytics {installed_version('ultralytics')} has no tasks._SafeLoad, whose allow-list we extend, so "
             "restricted loading may refuse our checkpoints",
