@@ -18,21 +18,39 @@ os.environ["YOLO_CONFIG_DIR"] = tempfile.mkdtemp(prefix="ultralytics-settings-")
 os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="hf-home-")
 os.environ["HF_HUB_OFFLINE"] = "1"
 
-from helpers import fresh_run, offline_hf_home, offline_torch_home, rectangles_dataset  # noqa: E402
+from helpers import (  # noqa: E402
+    built_checkpoint,
+    bus_input,
+    fresh_run,
+    offline_hf_home,
+    offline_torch_home,
+    rectangles_dataset,
+)
 
 from ultralytics_light.cfg import model_names  # noqa: E402
 
-# One detect model of each family, the lite one (the fastest to train and export): the end-to-end checks that depend on
-# the backbone (train, reload, fuse, export) run once per family, and once for the end-to-end (NMS-free) head, whose
-# other checks are in test_end2end.py. Every shipped YAML builds at n and s (test_models.py).
+# One detect model of each family, the lite one (the fastest to build and export): the checks that depend on the
+# backbone (fuse, ONNX export, pickled classes, restricted loading) run once per family, on a model built and
+# calibrated in-process (`built`); the end-to-end (NMS-free) head is one of them. Every shipped YAML builds at n and s
+# (test_models.py).
 FAMILY_MODELS = (
     *(name.replace("-", "n-", 1) for name in model_names() if name.startswith("yolo11-lite-")),
     "yolo26n-lite-shufflenetv2.yaml",
 )
+# What a `yolo train` run adds to a build depends on the kind of backbone row, not on the family: one model of each
+# kind is trained (`trained`), so the suite does not grow with the families.
+TRAINED_MODELS = (
+    "yolo11n-lite-mobilenetv2.yaml",  # a family with a class of its own
+    "yolo11n-lite-shufflenetv2.yaml",  # the same, with a block of ours that fusing swaps in
+    "yolo11n-lite-mobilenetv3-small.yaml",  # a torchvision row (ultralytics_light.rows)
+    "yolo11n-lite-mobilenetv4-conv-small.yaml",  # a timm row
+    "yolo26n-lite-shufflenetv2.yaml",  # the end-to-end head
+)
 
 
-# Tests that use these train, export or start fresh interpreters: `make test-fast` (-m "not slow") leaves them out.
-SLOW_FIXTURES = {"trained", "run_fresh", "detect_dataset"}
+# Tests that use these train, build every family, export or start fresh interpreters: `make test-fast` (-m "not slow")
+# leaves them out.
+SLOW_FIXTURES = {"trained", "built", "run_fresh", "detect_dataset"}
 
 
 def pytest_collection_modifyitems(items) -> None:
@@ -81,9 +99,9 @@ def shared_folder(tmp_path_factory, worker_id) -> Path:
     return base if worker_id == "master" else base.parent
 
 
-@pytest.fixture(scope="session", params=FAMILY_MODELS)
+@pytest.fixture(scope="session", params=TRAINED_MODELS)
 def trained(request, detect_dataset, shared_folder) -> tuple[str, Path]:
-    """(model name, best.pt) of one epoch of `yolo train` of each family's model, in a fresh interpreter.
+    """(model name, best.pt) of one epoch of `yolo train` of each kind of backbone row, in a fresh interpreter.
 
     Trained once per test run: the first worker that needs a model trains it, the others wait for it and share it.
     """
@@ -101,6 +119,14 @@ def trained(request, detect_dataset, shared_folder) -> tuple[str, Path]:
             )  # fmt: skip
     assert best.is_file()
     return request.param, best
+
+
+@pytest.fixture(scope="session", params=FAMILY_MODELS)
+def built(request, bus_jpg, tmp_path_factory) -> tuple[str, Path]:
+    """(model name, checkpoint) of each family's model as `yolo train` saves one, built in-process without training:
+    see `built_checkpoint`."""
+    folder = tmp_path_factory.mktemp(request.param.removesuffix(".yaml"))
+    return request.param, built_checkpoint(request.param, folder, bus_input(bus_jpg))
 
 
 @pytest.fixture

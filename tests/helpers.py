@@ -235,10 +235,10 @@ def bus_input(bus_jpg) -> torch.Tensor:
 
 
 def with_varied_scores(best, folder, x: torch.Tensor, logit_std: float = 3.0):
-    """A copy of a one-epoch checkpoint whose class scores vary widely with the image: its final class convolutions
-    get seeded random weights, scaled so that the logits on `x` spread with std `logit_std`. Barely trained, every
-    anchor scores about the same, and NMS breaks such near-ties either way; exactness of an export does not depend on
-    the weights being good. An end-to-end head's one-to-one class branch is varied too."""
+    """A copy of a barely trained (or built) checkpoint whose class scores vary widely with the image: its final class
+    convolutions get seeded random weights, scaled so that the logits on `x` spread with std `logit_std`. Barely
+    trained, every anchor scores about the same, and NMS breaks such near-ties either way; exactness of an export does
+    not depend on the weights being good. An end-to-end head's one-to-one class branch is varied too."""
     ckpt = torch.load(best, map_location="cpu", weights_only=False)
     model = ckpt["model"].float().eval()
     head = model.model[-1]
@@ -258,6 +258,31 @@ def with_varied_scores(best, folder, x: torch.Tensor, logit_std: float = 3.0):
     varied = folder / "varied.pt"
     torch.save(ckpt, varied)
     return varied
+
+
+def built_checkpoint(name: str, folder: Path, x: torch.Tensor) -> Path:
+    """A checkpoint of model `name` as `yolo train` saves one, without training: built from its YAML (seeded), its
+    BatchNorm statistics measured on 16 seeded noise images of 128 px (so that fusing changes every weight and
+    activations keep their scale through the fresh head; from a few 64 px images, the deepest layers see so few values
+    that some variances nearly vanish, and fusing them amplifies float32 rounding), its class scores varied on `x` as
+    `with_varied_scores` varies them."""
+    from ultralytics.nn.tasks import DetectionModel
+
+    torch.manual_seed(0)
+    model = DetectionModel(name, verbose=False)
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    momenta = [m.momentum for m in norms]
+    for norm in norms:
+        norm.reset_running_stats()
+        norm.momentum = None  # a plain average over the batches
+    model.train()
+    with torch.no_grad():
+        model(torch.rand(16, 3, 128, 128, generator=torch.Generator().manual_seed(0)))
+    for norm, momentum in zip(norms, momenta):
+        norm.momentum = momentum
+    built = folder / "built.pt"
+    torch.save({"model": model.eval().half(), "ema": None, "train_args": {"model": name, "imgsz": IMGSZ}}, built)
+    return with_varied_scores(built, folder, x)
 
 
 def export_varied(best, bus_jpg, run_fresh, tmp_path, script: str, *args: str) -> tuple:

@@ -1,4 +1,4 @@
-"""Trained checkpoints load through every stock route, also under Ultralytics' restricted (weights_only) loading."""
+"""Checkpoints load through every stock route, also under Ultralytics' restricted (weights_only) loading."""
 
 from __future__ import annotations
 
@@ -45,15 +45,15 @@ def test_checkpoint_loads_every_stock_way(trained, safe_load, detect_dataset, ru
     assert "all" in result.stdout + result.stderr
 
 
-def test_checkpoints_pickle_our_classes_under_stable_paths(trained):
-    _, best = trained
-    pickled = pickled_globals(best)
+def test_checkpoints_pickle_our_classes_under_stable_paths(built):
+    _, checkpoint = built
+    pickled = pickled_globals(checkpoint)
     ours = {name for name in pickled if name.startswith("ultralytics_light")}
     assert ours <= PICKLED_PATHS and "ultralytics_light.normalize.ImageNetNormalize" in ours
     assert len(ours) == 2  # one backbone class and the normalization
 
 
-def test_restricted_loading_admits_exactly_our_classes(trained):
+def test_restricted_loading_admits_exactly_our_classes(built):
     """Ours, the module classes of the torchvision modules that define its classifiers (and torchvision.ops' blocks),
     and timm's model and layer classes (timm installed): every class a checkpoint of ours pickles, and nothing from
     anywhere else."""
@@ -67,6 +67,6 @@ def test_restricted_loading_admits_exactly_our_classes(trained):
     assert {name.split(".")[0] for name in added} == {"ultralytics_light", "torchvision", "timm"}
     roots = ("torchvision.models.", "torchvision.ops.", "timm.models.", "timm.layers.", "ultralytics_light.")
     assert all(name.startswith(roots) for name in added)
-    _, best = trained
-    pickled = pickled_globals(best)
+    _, checkpoint = built
+    pickled = pickled_globals(checkpoint)
     assert {name for name in pickled if name.startswith(("torchvision", "ultralytics_light"))} <= added

@@ -11,7 +11,7 @@ from helpers import IMGSZ, bus_input, export_varied, with_varied_scores
 from ultralytics import YOLO
 from ultralytics.utils.nms import non_max_suppression
 
-END2END = "yolo26n-lite-shufflenetv2.yaml"  # also one of conftest.FAMILY_MODELS: fuse, ONNX with nms, reload
+END2END = "yolo26n-lite-shufflenetv2.yaml"  # also one of conftest.FAMILY_MODELS and TRAINED_MODELS
 
 VALIDATE_BOTH_WAYS = """
 import sys

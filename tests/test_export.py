@@ -14,7 +14,6 @@ from helpers import (
     assert_same_detections,
     bus_input,
     export_varied,
-    with_varied_scores,
 )
 from ultralytics import YOLO
 
@@ -30,9 +29,9 @@ for fmt in sys.argv[2:]:
 )
 
 
-def test_fuse_folds_every_batchnorm_and_keeps_the_output(trained, bus_jpg):
-    _, best = trained
-    model = YOLO(best).model.float().eval()
+def test_fuse_folds_every_batchnorm_and_keeps_the_output(built, bus_jpg):
+    _, checkpoint = built
+    model = YOLO(checkpoint).model.float().eval()
     fused = copy.deepcopy(model).fuse(verbose=False)
     assert any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules()) and not model.is_fused()
     assert not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in fused.modules())
@@ -40,7 +39,7 @@ def test_fuse_folds_every_batchnorm_and_keeps_the_output(trained, bus_jpg):
     x = bus_input(bus_jpg)
     with torch.no_grad():
         expected, ours = model(x)[0], fused(x)[0]
-    torch.testing.assert_close(ours, expected, rtol=0, atol=1e-4)
+    assert_close_predictions(ours, expected, box_atol=1e-3, score_atol=1e-4)  # px, score
 
 
 def assert_onnx_gives_pytorchs_detections(onnx_file: Path, x: torch.Tensor, expected: torch.Tensor) -> None:
@@ -59,13 +58,20 @@ def fused_predictions(checkpoint: Path, x: torch.Tensor) -> torch.Tensor:
         return YOLO(checkpoint).model.float().eval().fuse(verbose=False)(x)[0]
 
 
-def test_onnx_export_gives_pytorchs_detections(trained, bus_jpg, tmp_path):
-    """Every family's rows export to ONNX, the format the benches time (exported here; fresh interpreters below)."""
-    _, best = trained
+def test_onnx_export_gives_pytorchs_predictions(built, bus_jpg):
+    """Every family's rows export to ONNX, the format the benches time (exported here; fresh interpreters and the
+    boxes after NMS below, for trained models of each kind of row): every anchor's box and scores, and the graph
+    normalizes its input (Sub, Div)."""
+    import onnx
+    import onnxruntime as ort
+
+    _, checkpoint = built
     x = bus_input(bus_jpg)
-    varied = with_varied_scores(best, tmp_path, x)
-    exported = YOLO(varied).export(format="onnx", imgsz=IMGSZ)
-    assert_onnx_gives_pytorchs_detections(Path(exported), x, fused_predictions(varied, x))
+    exported = YOLO(checkpoint).export(format="onnx", imgsz=IMGSZ)
+    assert {"Sub", "Div"} <= {node.op_type for node in onnx.load(exported).graph.node}
+    session = ort.InferenceSession(exported, providers=["CPUExecutionProvider"])
+    ours = torch.from_numpy(session.run(None, {session.get_inputs()[0].name: x.numpy()})[0])
+    assert_close_predictions(ours, fused_predictions(checkpoint, x), box_atol=1e-2, score_atol=1e-3)
 
 
 @pytest.mark.parametrize("trained", EDGE_MODELS, indirect=True)

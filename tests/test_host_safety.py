@@ -19,16 +19,26 @@ from ultralytics_light.families import FAMILIES
 ROOT = Path(__file__).parents[1]
 PARSE_MODEL_ANCHOR = "        else:\n            c2 = ch[f]\n"  # one of patches/parse_model.py's anchors
 
-# What a fresh interpreter's Ultralytics looks like: each attribute of the objects we patch, by where its value comes
-# from. A function we wrapped or recompiled has `__wrapped__`, so it shows even where its name and module are stock's.
+# What a fresh interpreter's Ultralytics looks like: each attribute of the objects we patch (with those the trainer and
+# the exporter get when imported), by where its value comes from. A function we wrapped or recompiled has
+# `__wrapped__`, so it shows even where its name and module are stock's.
 FINGERPRINT = """
 import json
 
 
 def fingerprint():
+    import importlib
+
+    import ultralytics.engine.exporter as exporter
+    import ultralytics.engine.trainer as trainer
     import ultralytics.nn.tasks as tasks
 
-    owners = {"tasks": tasks, "BaseModel": tasks.BaseModel, "_SafeLoad": getattr(tasks, "_SafeLoad", object)}
+    try:  # where Ultralytics 8.4 quantizes ONNX
+        export_onnx = importlib.import_module("ultralytics.utils.export.onnx")
+    except ImportError:
+        export_onnx = object
+    owners = {"tasks": tasks, "BaseModel": tasks.BaseModel, "_SafeLoad": getattr(tasks, "_SafeLoad", object),
+              "BaseTrainer": trainer.BaseTrainer, "Exporter": exporter.Exporter, "export.onnx": export_onnx}
     return {
         f"{owner}.{name}": [getattr(value, "__module__", None), getattr(value, "__qualname__", type(value).__name__),
                             hasattr(value, "__wrapped__") or hasattr(getattr(value, "__func__", None), "__wrapped__")]
@@ -48,15 +58,20 @@ print("FINGERPRINT", json.dumps(fingerprint()))
 """
 )
 
-# A stock model trains one epoch, then one of ours is built. Arguments: ... data project.
-STOCK_TRAINS_THEN_OURS = """
+# A stock model is built and predicts, then one of ours is built. Arguments: ... "predict", or data project "train" to
+# train the stock model one epoch first.
+STOCK_RUNS_THEN_OURS = """
 import sys
 
+import torch
 from ultralytics import YOLO
 
 print("FINGERPRINT", json.dumps(fingerprint()))
-YOLO("yolo11n.yaml").train(data=sys.argv[-2], epochs=1, imgsz=64, batch=4, workers=0, device="cpu", plots=False,
-                           project=sys.argv[-1], name="stock")
+stock = YOLO("yolo11n.yaml")
+if sys.argv[-1] == "train":
+    stock.train(data=sys.argv[-3], epochs=1, imgsz=64, batch=4, workers=0, device="cpu", plots=False,
+                project=sys.argv[-2], name="stock")
+print("STOCK PREDICTS", len(stock.predict(torch.zeros(1, 3, 64, 64), verbose=False)))
 try:
     YOLO("yolo11n-mobilenetv2.yaml")
 except Exception as error:
@@ -81,15 +96,15 @@ if broken == "apply":  # a failure outside every patch: the start-up hook's last
 else:
     importlib.import_module(f"ultralytics_light.patches.{broken}").apply = fail
 """
-    + STOCK_TRAINS_THEN_OURS
+    + STOCK_RUNS_THEN_OURS
 )
 
 
-def matrix() -> ModuleType:
-    """compat/matrix.py, which is a script, not a package."""
+def compat(module: str) -> ModuleType:
+    """A module of compat/, which holds the matrix's scripts, not a package."""
     sys.path.insert(0, str(ROOT / "compat"))
     try:
-        return importlib.import_module("matrix")
+        return importlib.import_module(module)
     finally:
         sys.path.remove(str(ROOT / "compat"))
 
@@ -107,16 +122,15 @@ def stock_fingerprint(tmp_path_factory) -> dict:
 
 
 @pytest.mark.parametrize("broken", [*patches.PATCHES, "apply"])
-def test_a_failing_patch_leaves_ultralytics_stock_and_our_models_refuse(
-    broken, stock_fingerprint, detect_dataset, run_fresh, tmp_path
-):
-    result = run_fresh(sys.executable, "-c", BROKEN, broken, str(detect_dataset), str(tmp_path / "runs"))
+def test_a_failing_patch_leaves_ultralytics_stock_and_our_models_refuse(broken, stock_fingerprint, run_fresh):
+    result = run_fresh(sys.executable, "-c", BROKEN, broken, "predict")
     output = result.stdout + result.stderr
 
-    # Stock half: every patch applied before the failing one was undone, and a stock model trains.
+    # Stock half: every patch applied before the failing one was undone, and a stock model predicts (it trains in the
+    # test below: the fingerprint already shows the trainer stock).
     ours = fingerprint(result.stdout)
     differences = {key for key in stock_fingerprint.keys() | ours.keys() if stock_fingerprint.get(key) != ours.get(key)}
-    assert (tmp_path / "runs" / "stock" / "weights" / "best.pt").is_file()
+    assert "STOCK PREDICTS 1" in result.stdout
     if broken == "apply":
         assert differences == set()
         assert "UserWarning: ultralytics-light is disabled: AttributeError: simulated" in output
@@ -145,14 +159,15 @@ def test_a_newer_release_that_breaks_a_patch_is_refused_and_stays_stock(
     assert source.count(PARSE_MODEL_ANCHOR) == 1
     tasks.write_text(source.replace(PARSE_MODEL_ANCHOR, PARSE_MODEL_ANCHOR.replace("ch[f]", "ch[(f)]")))  # same code
 
-    script = FINGERPRINT + STOCK_TRAINS_THEN_OURS
-    result = run_fresh(sys.executable, "-c", script, str(detect_dataset), str(tmp_path / "runs"), pythonpath=release)
+    script = FINGERPRINT + STOCK_RUNS_THEN_OURS
+    runs = str(tmp_path / "runs")
+    result = run_fresh(sys.executable, "-c", script, str(detect_dataset), runs, "train", pythonpath=release)
     output = result.stdout + result.stderr
     assert f"Ultralytics {NEWER} " in output  # the copy ran, not the installed release
     ours = fingerprint(result.stdout)
     differences = {key for key in stock_fingerprint.keys() | ours.keys() if stock_fingerprint.get(key) != ours.get(key)}
     assert differences == {"tasks.yaml_model_load", *(f"tasks.{name}" for name in FAMILIES)}  # only the guards
-    assert (tmp_path / "runs" / "stock" / "weights" / "best.pt").is_file()
+    assert (tmp_path / "runs" / "stock" / "weights" / "best.pt").is_file() and "STOCK PREDICTS 1" in result.stdout
     message = (
         f"ultralytics-light could not adapt to the installed release (ultralytics {NEWER}, torchvision "
         f"{patches.installed_version('torchvision')}, torch {patches.installed_version('torch')}): its patch "
@@ -223,17 +238,17 @@ def test_declared_range_starts_at_the_oldest_verified_release_and_admits_the_nex
     pinned = (ROOT / "requirements-pinned.txt").read_text().split()
     assert f"ultralytics=={patches.NEWEST_VERIFIED}" in pinned
 
-    releases = sorted(matrix().IN_RANGE, key=matrix().version_key)
+    releases = sorted(compat("releases").IN_RANGE, key=compat("releases").version_key)
     assert (releases[0], releases[-1]) == (patches.OLDEST_VERIFIED, patches.NEWEST_VERIFIED)
     assert all(
         not __import__("ultralytics").utils.checks.check_version(v, patches.SUPPORTED["ultralytics"])
-        for v in matrix().OUT_OF_RANGE
+        for v in compat("releases").OUT_OF_RANGE
     )
 
 
 def test_the_matrix_fails_for_verified_releases_only():
     """CI stays green on the day a new Ultralytics release breaks us; the table and a warning say so."""
-    kind, exit_status, older = matrix().kind, matrix().exit_status, matrix().OUT_OF_RANGE[0]
+    kind, exit_status, older = compat("releases").kind, compat("report").exit_status, compat("releases").OUT_OF_RANGE[0]
     assert [kind(r) for r in (older, patches.OLDEST_VERIFIED, patches.NEWEST_VERIFIED, NEWER)] == [
         "older", "supported", "supported", "newer"
     ]  # fmt: skip
