@@ -124,7 +124,7 @@ bench-recipes: imagenet-weights
 	$(PYTHON) -m bench.publish
 
 # Not a test: every accuracy figure on real images of the docs' Deploying page (INT8, ONNX Runtime's INT8 settings
-# through bench/ort_int8.py, QAT, distillation); writes bench/edge.md and publishes it. Resumes where it stopped (runs
+# through bench/ort_int8.py, QAT, distillation); writes bench/edge.md and .csv and publishes them. Resumes where it stopped (runs
 # in build/edge).
 bench-edge: imagenet-weights
 	$(PYTHON) -m bench.edge --coco128 $(COCO128)
@@ -142,8 +142,8 @@ bench-parity: imagenet-weights
 
 # Not a test: INT8 latency against float32 at 640 px for every lite model and stock yolo11n (ONNX Runtime; OpenVINO,
 # float32 both pinned to f32 and at its default precision, which is bf16 on CPUs with bf16; LiteRT for the lite
-# MobileNetV2 and ShuffleNetV2). Writes bench/int8.md and bench/int8-litert.md, then publishes them (the docs'
-# Deploying page, the README's INT8 table). Run it on an otherwise idle CPU. bench-parity's synthetic set only
+# MobileNetV2 and ShuffleNetV2). Writes bench/int8.md and bench/int8-litert.md (and .csv), then publishes them (the
+# docs' Deploying page, the README's INT8 table). Run it on an otherwise idle CPU. bench-parity's synthetic set only
 # calibrates INT8 here. The one-off investigations that once ran here (ShuffleNetV2's channel shuffle against
 # `fuse()`'s interleave, OpenVINO's per-layer profile) are in experiments/, outside make: experiments/README.md.
 SHAPES = build/parity/shapes

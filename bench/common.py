@@ -144,6 +144,20 @@ def write_record(path: Path, record: dict) -> dict:
     return record
 
 
+def write_csv(path: Path, rows: list[dict]) -> None:
+    """A bench's rows as CSV, every key a column: the machine-readable record bench/publish.py renders the docs from
+    (and one a person can open)."""
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(dict.fromkeys(key for row in rows for key in row)))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
 def best(project: Path, label: str) -> Path:
     """The best.pt of a bench-accuracy run in `project`, by its table label (seed 0)."""
     from ultralytics_light.accuracy.plan import run_folder

@@ -12,7 +12,7 @@
    checkpoint.
 
 Every step resumes (bench-accuracy reads finished runs back), so a stopped run continues where it was. Writes
-edge.md beside this file.
+edge.md beside this file, and edge.csv: step 3's rows, which bench/publish.py renders the docs' INT8 figures from.
 
     python -m bench.edge --coco128 ../shared/datasets/coco128           # as `make bench-edge` runs it
     python -m bench.edge --coco128 ../shared/datasets/coco128 epochs=2   # any bench-accuracy / yolo train KEY=VALUE
@@ -21,6 +21,7 @@ edge.md beside this file.
 from __future__ import annotations
 
 import argparse
+import shutil
 from pathlib import Path
 
 from bench import int8, ort_int8
@@ -68,9 +69,10 @@ def main(argv: list[str] | None = None) -> None:
     ]
 
     report = work / "int8.md"
-    if not report.is_file():
+    if not report.with_suffix(".csv").is_file():
         checkpoints = [str(teacher), str(student)]
         int8.main(["--models", *checkpoints, "--data", str(data), "--imgsz", str(imgsz), "--val", "--out", str(report)])
+    shutil.copy(report.with_suffix(".csv"), args.out.with_suffix(".csv"))  # the exports' rows, for bench/publish.py
     table = report.read_text().splitlines()[4:]  # without int8.md's title and its "Made with" line
     lines += ["", f"## Float32 and INT8 exports ({imgsz} px)", "", *table, ""]
 

@@ -31,7 +31,6 @@ end_to_end.csv beside this file; `make bench` publishes them (docs: Benchmarks, 
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 import time
 from dataclasses import dataclass, field
@@ -41,7 +40,7 @@ import numpy as np
 import torch
 
 from bench.coco_splits import write_split
-from bench.common import bench_accuracy, best, letterboxed
+from bench.common import bench_accuracy, best, letterboxed, write_csv
 from ultralytics_light.timing import machine, ort_options, summary
 
 TRAIN = ["epochs=10", "seeds=0", "runs=2", "warmup=0"]  # bench-accuracy's recipe otherwise; timing there is not used
@@ -318,10 +317,7 @@ def main(argv: list[str] | None = None) -> None:
     time_rounds(found, images, args.warmup, args.runs)
     rows = rows_of(found, len(images))
     add_ratios(rows)
-    with open(out / "end_to_end.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(out / "end_to_end.csv", [{**row, "machine": machine(args.threads)} for row in rows])
     on = f"{data.parent.name}/{data.name}" if args.data else "COCO128's 80 classes (96 train images)"
     about_train = f"bench-accuracy's recipe with {budget(train)} on {on}, from scratch where no ImageNet file is here"
     names = " and ".join(Path(model).stem for model in REFERENCE.values())

@@ -12,9 +12,10 @@ bench/speed.py, and bench/publish.py puts both in the docs.
 from __future__ import annotations
 
 import argparse
-import csv
 from pathlib import Path
 from typing import NamedTuple
+
+from bench.common import read_csv
 
 HERE = Path(__file__).parent
 REFERENCE = "yolo26n"
@@ -135,12 +136,11 @@ def plot(rows: list[dict], size: int, path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--results", type=Path, default=HERE / "results.md", help="make bench's results.md (and .csv)")
+    parser.add_argument("--results", type=Path, default=HERE / "results.csv", help="make bench's results.csv")
     parser.add_argument("--out", type=Path, default=HERE)
     args = parser.parse_args(argv)
-    with open(args.results.with_suffix(".csv")) as f:
-        results = list(csv.DictReader(f))
-    about = args.results.read_text().split("Measured on ", 1)[1].split(". ", 1)[0]
+    results = read_csv(args.results)
+    about = results[0]["machine"]
     rows = front_rows(results)
     sizes = sizes_of(results[0])
     table = markdown(rows, sizes, about)

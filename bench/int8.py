@@ -25,7 +25,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from bench.common import FORMATS, export_all, runner, validate
+from bench.common import FORMATS, export_all, runner, validate, write_csv
 from ultralytics_light.accuracy.plan import checkpoint_label
 from ultralytics_light.timing import machine, summary, time_interleaved
 
@@ -106,13 +106,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     data = str(Path(args.data).resolve()) if Path(args.data).exists() else args.data
     openvino = "openvino" in args.formats
+    about = {"imgsz": args.imgsz, "machine": machine(args.threads), "bf16": bf16() if openvino else ""}
     lines = [
         f"# INT8 against float32: {', '.join(args.formats)}, {args.imgsz} px",
         "",
         "Made with `bench/int8.py` (Ultralytics' own exporter, `quantize=8`); published in the docs' Deploying page.",
         "",
-        f"Measured on {machine(args.threads)}"
-        + (f"; CPU bf16 (OpenVINO's OPTIMIZATION_CAPABILITIES): {bf16()}" if openvino else "")
+        f"Measured on {about['machine']}"
+        + (f"; CPU bf16 (OpenVINO's OPTIMIZATION_CAPABILITIES): {about['bf16']}" if openvino else "")
         + f"; {args.imgsz} px, batch 1, median ± IQR of {args.runs} interleaved runs. INT8 calibrated on the "
         f"{'train' if args.val else 'val'} split of `{Path(args.data).name}`.",
     ]
@@ -129,10 +130,12 @@ def main(argv: list[str] | None = None) -> None:
         "| model | format | latency ms | ÷ FP32 | ÷ default |" + (" mAP50 | mAP50-95 |" if args.val else ""),
         "|---|---|---|---|---|" + ("---|---|" if args.val else ""),
     ]
+    records = []  # the table's rows, with what they were measured on: int8.csv beside int8.md
     for model in args.models:
         model = str(Path(model).resolve()) if model.endswith(".pt") else model
         name = checkpoint_label(Path(model)) if model.endswith(".pt") else Path(model).stem
         for row in measure(model, name, data, args.imgsz, args.formats, args.val, args.threads, args.warmup, args.runs):
+            records.append({"model": name, **row, **about})
             default = f"{row['ratio_default']:.2f}" if "ratio_default" in row else ""
             line = f"| {name} | {row['export']} | {row['ms']:.1f} ± {row['iqr']:.1f} | {row['ratio']:.2f} | {default} |"
             if args.val:
@@ -140,7 +143,8 @@ def main(argv: list[str] | None = None) -> None:
             lines.append(line)
             print(line, flush=True)
     args.out.write_text("\n".join(lines) + "\n")
-    print(f"wrote {args.out}")
+    write_csv(args.out.with_suffix(".csv"), records)
+    print(f"wrote {args.out} and {args.out.with_suffix('.csv')}")
 
 
 if __name__ == "__main__":

@@ -1,12 +1,14 @@
 """Publish the recorded results into the README and the docs pages: nothing measured is typed in by hand.
 
-The benches and the compatibility matrix write their results beside themselves (bench/*.md, bench/*.csv,
-bench/*.png, compat/*.md). This script renders each generated section from those files and writes it between the
-`<!-- name:start -->` and `<!-- name:end -->` lines of every page that shows it, and copies the benches' pictures
-into docs/assets/. It measures nothing, so it runs in a second: the make targets that measure call it after their
-bench, and `make docs-tables` calls it alone. `--check` writes nothing and fails if a page differs from what the
-recorded files render (tests/test_docs.py checks the same). The experiments (experiments/) are not published: the
-pages state their conclusions in words and point to experiments/README.md.
+The benches and the compatibility matrix write their results beside themselves: machine-readable records (bench/*.csv,
+bench/accuracy.json, bench/*-records/*.json), each with the machine it was measured on, and Markdown reports
+(bench/*.md, compat/*.md). This script renders each generated section, the tables that pick or combine figures from
+the records and the reports shown whole, and writes it between the `<!-- name:start -->` and `<!-- name:end -->`
+lines of every page that shows it, and copies the benches' pictures into docs/assets/. It measures nothing, so it
+runs in a second: the make targets that measure call it after their bench, and `make docs-tables` calls it alone.
+`--check` writes nothing and fails if a page differs from what the recorded files render (tests/test_docs.py checks
+the same). The experiments (experiments/) are not published: the pages state their conclusions in words and point to
+experiments/README.md.
 
     python -m bench.publish            # rewrite every generated section and picture
     python -m bench.publish --check    # exit 1, naming each stale section, if any is out of date
@@ -15,13 +17,13 @@ pages state their conclusions in words and point to experiments/README.md.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from bench.common import read_csv
 from ultralytics_light.accuracy.references import NO_COCO
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,12 +37,6 @@ PICTURES = {BENCH / "latency_vs_params.png": DOCS / "assets" / "latency_vs_param
 # Where the INT8 format table's figures come from: the lite MobileNetV2, the model trained on real images.
 FORMAT_MODEL = "yolo11n-lite-mobilenetv2"
 STOCK = ("yolo11n", "yolo26n")
-
-
-def replace_section(page: Path, name: str, content: str) -> None:
-    """Replace what lies between the `name` markers of `page` with `content`; a ValueError if they are missing."""
-    text = Path(page).read_text()
-    Path(page).write_text(with_section(text, name, content, page))
 
 
 def _pattern(name: str) -> re.Pattern:
@@ -66,24 +62,6 @@ def section(text: str, name: str) -> str:
 # ---------------------------------------------------------------------------------------------------------- reading
 
 
-def tables(text: str) -> list[list[dict[str, str]]]:
-    """Every Markdown table of `text`, each a list of rows keyed by its header's cells."""
-    found, lines = [], text.splitlines()
-    for i, line in enumerate(lines[:-1]):
-        if line.startswith("|") and re.fullmatch(r"\|(\s*:?-+:?\s*\|)+", lines[i + 1].strip()):
-            header, rows = cells(line), []
-            for row in lines[i + 2 :]:
-                if not row.startswith("|"):
-                    break
-                rows.append(dict(zip(header, cells(row))))
-            found.append(rows)
-    return found
-
-
-def cells(line: str) -> list[str]:
-    return [cell.strip() for cell in line.strip().strip("|").split("|")]
-
-
 def body(path: Path) -> str:
     """A recorded Markdown file without its title, its `## ` headings made `#### ` (they sit inside a page's
     section), and without a 'Written by' line that names the command (the page says which make target runs it)."""
@@ -104,35 +82,32 @@ def part(path: Path, heading: str) -> str:
     return match.group(1).strip("\n") + "\n"
 
 
-def measured_on(path: Path) -> str:
-    """The 'Measured on …' sentence of a recorded bench file (up to its first full stop after the versions)."""
-    match = re.search(r"Measured on (.*?)(?:\. |;\s*\d+ px)", path.read_text())
-    return match.group(1) if match else "a machine the file does not name"
-
-
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def ratio(row: dict[str, str]) -> str:
-    """An int8.md row's INT8 ÷ float32 (the file's older layout called the column 'INT8 ÷ FP32')."""
-    return row.get("÷ FP32") or row.get("INT8 ÷ FP32") or ""
+def machine_of(path: Path) -> str:
+    """The machine and versions a bench's CSV record was measured on (its `machine` column)."""
+    return read_csv(path)[0]["machine"]
 
 
 def int8_rows(path: Path) -> dict[tuple[str, str], dict[str, str]]:
-    """{(model, format): row} of a recorded bench/int8*.md."""
-    return {(row["model"], row["format"]): row for table in tables(path.read_text()) for row in table}
+    """{(model, export): row} of an INT8 bench's CSV record (bench/int8.csv, bench/int8-litert.csv, bench/edge.csv)."""
+    return {(row["model"], row["export"]): row for row in read_csv(path)}
 
 
 def has_default(rows: dict) -> bool:
-    """Whether an int8.md was made with OpenVINO's float32 timed at the runtime's default precision too."""
-    return any(fmt == "openvino fp32 default" for _, fmt in rows)
+    """Whether OpenVINO's float32 was timed at the runtime's default precision too."""
+    return any(export == "openvino fp32 default" for _, export in rows)
 
 
-def bf16_note(path: Path) -> str:
-    match = re.search(r"CPU bf16 \(OpenVINO's OPTIMIZATION_CAPABILITIES\): (\w+)", path.read_text())
-    return match.group(1) if match else "not recorded"
+def ms(row: dict[str, str]) -> str:
+    return f"{float(row['ms']):.1f}"
+
+
+def ratio(row: dict[str, str], column: str = "ratio") -> str:
+    return f"{float(row[column]):.2f}"
+
+
+def edge_rows() -> dict[tuple[str, str], dict[str, str]]:
+    """bench-edge's INT8 rows by (model without its '-seed…' suffix, export)."""
+    return {(model.split("-seed")[0], export): row for (model, export), row in int8_rows(BENCH / "edge.csv").items()}
 
 
 # -------------------------------------------------------------------------------------------------------- rendering
@@ -195,7 +170,7 @@ def models(target: Path) -> str:
     how = json.loads(record.read_text()) if record.is_file() else {"recipe": {}, "left_out": []}
     recipe = " ".join(f"{key}={value}" for key, value in how["recipe"].items())
     lines = [
-        f"Speed: ONNX Runtime on {measured_on(BENCH / 'results.md')}; batch 1, 640 px, random weights, median of "
+        f"Speed: ONNX Runtime on {machine_of(BENCH / 'results.csv')}; batch 1, 640 px, random weights, median of "
         "interleaved runs, latency ÷ yolo11n's and ÷ yolo26n's (`make bench`, Benchmarks → Speed). Accuracy: on "
         "the 32 held-out images of COCO128's person split after training on its 96 others"
         + (f" ({recipe})" if recipe else "")
@@ -222,41 +197,43 @@ def int8_formats(target: Path) -> str:
     """Which INT8 format for which target: the lite MobileNetV2's INT8 latency ÷ float32 at 640 px (bench/int8.md,
     bench/int8-litert.md) and the share of float32 mAP50 it keeps, well trained (bench/parity.md) and weakly trained
     on real images (bench/edge.md)."""
-    speed = {**int8_rows(BENCH / "int8.md"), **int8_rows(BENCH / "int8-litert.md")}
-    parity = {row["model"]: row for table in tables((BENCH / "parity.md").read_text()) for row in table}
-    edge = {(row["model"].split("-seed")[0], row["format"]): row for table in tables((BENCH / "edge.md").read_text())
-            for row in table if "format" in row}  # fmt: skip
+    from bench.parity import RECORDS, map50s
+
+    speed = {**int8_rows(BENCH / "int8.csv"), **int8_rows(BENCH / "int8-litert.csv")}
+    parity = json.loads((RECORDS / f"{FORMAT_MODEL}.json").read_text())
+    edge = edge_rows()
 
     def latency(fmt: str) -> str:
         row = speed.get((FORMAT_MODEL, f"{fmt} int8"))
         if row is None:
             return "not measured"
-        text = f"{ratio(row)}× ({row['latency ms'].split(' ± ')[0]} ms)"
+        text = f"{ratio(row)}× ({ms(row)} ms)"
         if fmt == "openvino":
             pinned = "÷ float32 pinned to f32"
             if has_default(speed):
-                return f"{text} {pinned}, {row['÷ default']}× ÷ float32 at OpenVINO's default (bf16 where it can)"
+                default = f"{ratio(row, 'ratio_default')}× ÷ float32 at OpenVINO's default (bf16 where it can)"
+                return f"{text} {pinned}, {default}"
             return f"{text} {pinned} (measured before the default was timed: on a CPU with bf16 INT8 gains less)"
         return text
 
-    def kept(fmt: str, column: str) -> str:
-        well = re.search(r"\((\d+%)\)", parity.get(FORMAT_MODEL, {}).get(column, ""))
+    def kept(fmt: str) -> str:
+        pair = map50s(parity["exports"], fmt)
+        well = f"{pair[1] / pair[0]:.0%}" if pair else "not measured"
         fp32, int8 = edge.get((FORMAT_MODEL, f"{fmt} fp32")), edge.get((FORMAT_MODEL, f"{fmt} int8"))
-        weak = f"{float(int8['mAP50']) / float(fp32['mAP50']):.0%}" if fp32 and int8 else "not measured"
-        return f"{well.group(1) if well else 'not measured'} / {weak}"
+        weak = f"{float(int8['map50']) / float(fp32['map50']):.0%}" if fp32 and int8 else "not measured"
+        return f"{well} / {weak}"
 
     anchor = {"x86 CPU": "int8-latency", "ARM boards, Android": "int8-latency", "ONNX Runtime": "int8-latency"}
     rows = [
         ("x86 CPU", "OpenVINO INT8 (`format=openvino quantize=8`)", latency("openvino"),
-         kept("openvino", "OpenVINO FP32 → INT8")),
+         kept("openvino")),
         ("ARM boards, Android", "LiteRT INT8 (`format=litert quantize=8`); timed with XNNPACK on x86, not on ARM",
-         latency("litert"), kept("litert", "LiteRT FP32 → INT8")),
-        ("ONNX Runtime", "stay float32: its INT8 (`format=onnx quantize=8`) is slower", latency("onnx"),
-         kept("onnx", "ONNX Runtime FP32 → INT8")),
+         latency("litert"), kept("litert")),
+        ("ONNX Runtime", "stay float32: its INT8 (`format=onnx quantize=8`) is slower", latency("onnx"), kept("onnx")),
     ]  # fmt: skip
     lines = [
         f"{FORMAT_MODEL} at 640 px, INT8 latency ÷ float32 latency in the same runtime on "
-        f"{measured_on(BENCH / 'int8.md')}, and the share of float32 mAP50 that INT8 keeps on a well-trained "
+        f"{machine_of(BENCH / 'int8.csv')}, and the share of float32 mAP50 that INT8 keeps on a well-trained "
         "checkpoint (synthetic shapes) / a weakly trained one (96 real images): Deploying → INT8.",
         "",
         "| target | format | INT8 ÷ float32 latency | mAP50 kept: well / weakly trained |",
@@ -269,7 +246,7 @@ def int8_formats(target: Path) -> str:
 
 def int8_latency(target: Path) -> str:
     """Every model's INT8 ÷ float32 latency at 640 px in each runtime (bench/int8.md, bench/int8-litert.md)."""
-    onnx_openvino, litert = int8_rows(BENCH / "int8.md"), int8_rows(BENCH / "int8-litert.md")
+    onnx_openvino, litert = int8_rows(BENCH / "int8.csv"), int8_rows(BENCH / "int8-litert.csv")
     default = has_default(onnx_openvino)
     models = list(dict.fromkeys(model for model, _ in onnx_openvino))
 
@@ -277,15 +254,14 @@ def int8_latency(target: Path) -> str:
         row = rows.get((model, fmt))
         if row is None:
             return ""
-        value = row[column] if column else ratio(row)
-        return f"{value} ({row['latency ms'].split(' ± ')[0]} ms)"
+        return f"{ratio(row, column or 'ratio')} ({ms(row)} ms)"
 
     if default:
         note = (
             "OpenVINO INT8 runs at its default configuration, as `yolo predict` runs it; it is divided by the float32 "
             "export pinned to f32 (`INFERENCE_PRECISION_HINT: f32`) and by the same export at OpenVINO's default "
             "precision, which is bf16 on a CPU with bf16. The CPU of this run had bf16: "
-            f"{bf16_note(BENCH / 'int8.md')}."
+            f"{read_csv(BENCH / 'int8.csv')[0]['bf16']}."
         )
         header = "| model, 640 px | OpenVINO INT8 ÷ FP32 pinned f32 | OpenVINO INT8 ÷ FP32 default | ONNX Runtime INT8 ÷ FP32 | LiteRT INT8 ÷ FP32 |"  # noqa: E501
     else:
@@ -297,7 +273,7 @@ def int8_latency(target: Path) -> str:
         )
         header = "| model, 640 px | OpenVINO INT8 ÷ FP32 pinned f32 | ONNX Runtime INT8 ÷ FP32 | LiteRT INT8 ÷ FP32 |"
     lines = [
-        f"Measured on {measured_on(BENCH / 'int8.md')}; batch 1, 640 px, random weights, INT8 calibrated on "
+        f"Measured on {machine_of(BENCH / 'int8.csv')}; batch 1, 640 px, random weights, INT8 calibrated on "
         "synthetic shapes, each runtime's float32 and INT8 timed interleaved; ms is the INT8 median. LiteRT: "
         "`ai_edge_litert`'s interpreter with XNNPACK, timed on x86.",
         "",
@@ -310,7 +286,7 @@ def int8_latency(target: Path) -> str:
         label = model if "-" in model else f"stock {model}"
         row = [label, cell(onnx_openvino, model, "openvino int8")]
         if default:
-            row.append(cell(onnx_openvino, model, "openvino int8", "÷ default"))
+            row.append(cell(onnx_openvino, model, "openvino int8", "ratio_default"))
         row += [cell(onnx_openvino, model, "onnx int8"), cell(litert, model, "litert int8")]
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines) + "\n"
@@ -321,10 +297,8 @@ def int8_real(target: Path) -> str:
     (bench/edge.md)."""
     names = {"onnx": "ONNX Runtime (`format=onnx quantize=8`)", "openvino": "OpenVINO (`format=openvino quantize=8`)",
              "litert": "LiteRT (`format=litert quantize=8`)"}  # fmt: skip
-    rows = {(row["model"].split("-seed")[0], row["format"]): row
-            for table in tables((BENCH / "edge.md").read_text()) for row in table if "format" in row}  # fmt: skip
-    size = re.search(r"## Float32 and INT8 exports \((\d+) px\)", (BENCH / "edge.md").read_text())
-    px = size.group(1) if size else "?"
+    rows = edge_rows()
+    px = next(iter(rows.values()))["imgsz"]
     lines = [
         f"| runtime | float32 mAP50 / mAP50-95 | INT8 mAP50 / mAP50-95 | INT8 mAP50 kept | INT8 latency ÷ float32 "
         f"({px} px) |",
@@ -334,9 +308,9 @@ def int8_real(target: Path) -> str:
         fp32, int8 = rows.get((FORMAT_MODEL, f"{fmt} fp32")), rows.get((FORMAT_MODEL, f"{fmt} int8"))
         if not (fp32 and int8):
             continue
-        share = float(int8["mAP50"]) / float(fp32["mAP50"])
-        lines.append(f"| {name} | {fp32['mAP50']} / {fp32['mAP50-95']} | {int8['mAP50']} / {int8['mAP50-95']} | "
-                     f"{share:.0%} | {ratio(int8)} |")  # fmt: skip
+        share = float(int8["map50"]) / float(fp32["map50"])
+        scores = [f"{float(row['map50']):.3f} / {float(row['map50_95']):.3f}" for row in (fp32, int8)]
+        lines.append(f"| {name} | {scores[0]} | {scores[1]} | {share:.0%} | {ratio(int8)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -352,7 +326,7 @@ def end_to_end_heads(target: Path) -> str:
         if int(row["size"]) == size and not row["model"].endswith(" (reference)")
     }  # end_to_end.REFERENCE_LABEL
 
-    def ms(model: str, export: str) -> str:
+    def both(model: str, export: str) -> str:
         row = by.get((model, export))
         return f"{float(row['ms_0.25']):.1f} / {float(row['ms_0.001']):.1f}" if row else ""
 
@@ -362,7 +336,7 @@ def end_to_end_heads(target: Path) -> str:
 
     lines = [
         f"Image in, final boxes out at {size} px, ms per image at conf=0.25 / conf=0.001, from `make bench` on "
-        f"{measured_on(BENCH / 'end_to_end.md')}: each model's preprocess and graph, and the postprocess of a "
+        f"{machine_of(BENCH / 'end_to_end.csv')}: each model's preprocess and graph, and the postprocess of a "
         f"reference detector with the same head that has learned to detect "
         f"({link('the full table and how it is measured', 'benchmarks.md', 'end-to-end-latency', target)}, also at "
         f"{sizes[0]} px):",
@@ -374,10 +348,10 @@ def end_to_end_heads(target: Path) -> str:
     backbones = [m.removeprefix("yolo26n-lite-") for m, export in by if export == "end2end" and m != "yolo26n"]
     for backbone in sorted(backbones, key=lambda b: float(by[(f"yolo26n-lite-{b}", "end2end")]["ms_0.25"])):
         model, twin = f"yolo26n-lite-{backbone}", f"yolo11n-lite-{backbone}"
-        lines.append(f"| {backbone} | {ms(twin, 'nms')} | {ms(model, 'end2end')} | {share(model, twin, 'nms')} |")
+        lines.append(f"| {backbone} | {both(twin, 'nms')} | {both(model, 'end2end')} | {share(model, twin, 'nms')} |")
     if ("yolo26n", "end2end") in by:
-        lines.append(f"| stock yolo26n (its own two branches) | {ms('yolo26n', 'nms')} | {ms('yolo26n', 'end2end')} | "
-                     f"{share('yolo26n', 'yolo26n', 'nms')} |")  # fmt: skip
+        stock = [both("yolo26n", "nms"), both("yolo26n", "end2end"), share("yolo26n", "yolo26n", "nms")]
+        lines.append("| stock yolo26n (its own two branches) | " + " | ".join(stock) + " |")
     return "\n".join(lines) + "\n"
 
 

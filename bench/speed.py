@@ -16,14 +16,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
-import csv
 import sys
 import tempfile
 from pathlib import Path
 
 import torch
 
-from bench.common import random_weights_yaml
+from bench.common import random_weights_yaml, write_csv
 from ultralytics_light.timing import machine, ort_options, summary, time_interleaved
 
 REFERENCES = ("yolov5n.yaml", "yolo11n.yaml", "yolo26n.yaml")
@@ -164,10 +163,7 @@ def main(argv: list[str] | None = None) -> None:
                 row[key], row[key.replace("_ms_", "_iqr_")] = summary(values)
     add_ratios(rows, args.sizes)
     args.out.mkdir(parents=True, exist_ok=True)
-    with open(args.out / "results.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for r in rows for k in r)))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(args.out / "results.csv", [{**row, "machine": about} for row in rows])
     table = markdown(rows, args.sizes, about)
     (args.out / "results.md").write_text("# Benchmark\n\n" + table)
     plot(rows, max(args.sizes), args.out / "latency_vs_params.png")

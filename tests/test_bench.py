@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.common import read_csv
 from bench.shapes import write_shapes_set
 
 ROOT = Path(__file__).resolve().parents[1]  # the benches run as modules from here, as make runs them
@@ -30,6 +31,7 @@ def test_bench_writes_results_for_one_tiny_model(run_fresh, tmp_path):
     assert float(rows[0]["torchcl_ms_64"]) > 0 and float(rows[0]["torchcl_iqr_64"]) >= 0  # channels-last, as predict
     assert 0.2 < float(rows[0]["params_M"]) < 1.0 and float(rows[0]["gflops_640"]) > 0
     assert float(rows[0]["ort_ms_64"]) > 0
+    assert rows[0]["machine"] in (out / "results.md").read_text()  # what publish and front name the machine by
     assert "| yolo11n-lite-shufflenetv2 |" in (out / "results.md").read_text()
     assert (out / "latency_vs_params.png").read_bytes()[:4] == b"\x89PNG"
 
@@ -46,15 +48,14 @@ def test_front_gives_each_lite_model_its_backbones_top1_and_what_dominates_it(tm
     }
     rows = [
         {"model": model, "params_M": 1.0, "gflops_640": 2.0, "ort_ms_640": t640, "ort_ms_320": t320,
-         "ort_ms_640/yolo26n": t640 / 20, "ort_ms_320/yolo26n": t320 / 10}
+         "ort_ms_640/yolo26n": t640 / 20, "ort_ms_320/yolo26n": t320 / 10, "machine": "a test machine, 2 threads"}
         for model, (t640, t320) in results.items()
     ]  # fmt: skip
     with open(tmp_path / "results.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows([*rows, {**rows[0], "model": "yolo26n"}])
-    (tmp_path / "results.md").write_text("# Benchmark\n\nMeasured on a test machine, 2 threads. Batch 1 …\n")
-    main(["--results", str(tmp_path / "results.md"), "--out", str(tmp_path)])
+    main(["--results", str(tmp_path / "results.csv"), "--out", str(tmp_path)])
     lines = [line.split(" | ") for line in (tmp_path / "front.md").read_text().splitlines() if line.startswith("| `")]
     table = {cells[4]: cells for cells in lines}
     assert list(table) == [  # fastest at 640 first; stock models are not backbones
@@ -98,6 +99,10 @@ def test_int8_bench_times_and_validates_every_export_of_a_checkpoint(trained, de
         assert 0 <= float(map50_95) <= float(map50) <= 1
     by_format = {row[1]: row for row in rows}  # `yolo val` runs OpenVINO's one float32 export at its default precision
     assert by_format["openvino fp32"][5:] == by_format["openvino fp32 default"][5:]
+    records = read_csv(out.with_suffix(".csv"))  # the same rows, machine-readable: what bench/publish.py renders
+    assert [(record["model"], record["export"]) for record in records] == [("train/best", row[1]) for row in rows]
+    assert [f"{float(record['map50']):.3f}" for record in records] == [row[5] for row in rows]
+    assert all(record["machine"] in text and record["bf16"] in ("yes", "no") for record in records)
 
 
 def test_shapes_set_is_a_fixed_valid_detection_set(tmp_path):

@@ -72,15 +72,12 @@ def test_publish_replaces_only_between_the_markers():
         publish.with_section("no markers\n", "speed", "new\n")
 
 
-NEW_INT8 = """Measured on Some CPU, 2 threads; CPU bf16 (OpenVINO's OPTIMIZATION_CAPABILITIES): yes; 640 px, batch 1.
-
-| model | format | latency ms | ÷ FP32 | ÷ default |
-|---|---|---|---|---|
-| yolo11n-lite-mobilenetv2 | onnx fp32 | 26.0 ± 0.9 | 1.00 |  |
-| yolo11n-lite-mobilenetv2 | onnx int8 | 54.4 ± 1.3 | 2.09 |  |
-| yolo11n-lite-mobilenetv2 | openvino fp32 | 19.6 ± 0.3 | 1.00 | 2.02 |
-| yolo11n-lite-mobilenetv2 | openvino fp32 default | 9.7 ± 0.1 | 0.49 | 1.00 |
-| yolo11n-lite-mobilenetv2 | openvino int8 | 7.7 ± 0.1 | 0.39 | 0.79 |
+NEW_INT8 = """model,export,ms,iqr,ratio,ratio_default,imgsz,machine,bf16
+yolo11n-lite-mobilenetv2,onnx fp32,26.0,0.9,1.00,,640,"Some CPU, 2 threads",yes
+yolo11n-lite-mobilenetv2,onnx int8,54.4,1.3,2.09,,640,"Some CPU, 2 threads",yes
+yolo11n-lite-mobilenetv2,openvino fp32,19.6,0.3,1.00,2.02,640,"Some CPU, 2 threads",yes
+yolo11n-lite-mobilenetv2,openvino fp32 default,9.7,0.1,0.49,1.00,640,"Some CPU, 2 threads",yes
+yolo11n-lite-mobilenetv2,openvino int8,7.7,0.1,0.39,0.79,640,"Some CPU, 2 threads",yes
 """
 
 
@@ -88,10 +85,10 @@ def test_int8_tables_show_both_openvino_ratios_once_the_bench_measures_them(tmp_
     """bench/int8.py now times OpenVINO's float32 at its default precision too: the published tables then show INT8
     against both, and drop the 'pinned to f32 only' caveat."""
     shutil.copytree(publish.BENCH, tmp_path / "bench", ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    (tmp_path / "bench" / "int8.md").write_text(NEW_INT8)
+    (tmp_path / "bench" / "int8.csv").write_text(NEW_INT8)
     monkeypatch.setattr(publish, "BENCH", tmp_path / "bench")
     latency = publish.int8_latency(publish.DOCS / "deploying.md")
-    assert "OpenVINO INT8 ÷ FP32 default" in latency and "had bf16: yes" in latency
+    assert "OpenVINO INT8 ÷ FP32 default" in latency and "had bf16: yes" in latency and "on Some CPU" in latency
     assert "| yolo11n-lite-mobilenetv2 | 0.39 (7.7 ms) | 0.79 (7.7 ms) | 2.09 (54.4 ms) |" in latency
     assert "float32 pinned to f32.**" not in latency
     formats = publish.int8_formats(publish.ROOT / "README.md")
