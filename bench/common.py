@@ -117,8 +117,7 @@ def bench_accuracy(project: Path, data: Path, models: list[str], common: list[st
     argv += [f"{key}={value}" for key, value in extra.items()]
     if benchmark(*parse(argv)) != 0:
         raise SystemExit(f"bench-accuracy failed in {project}")
-    with open(project / "accuracy.csv") as f:
-        return list(csv.DictReader(f))
+    return read_csv(project / "accuracy.csv")
 
 
 def read_record(path: Path, **expected) -> dict | None:

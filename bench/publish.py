@@ -194,9 +194,9 @@ def models(target: Path) -> str:
 
 
 def int8_formats(target: Path) -> str:
-    """Which INT8 format for which target: the lite MobileNetV2's INT8 latency ÷ float32 at 640 px (bench/int8.md,
-    bench/int8-litert.md) and the share of float32 mAP50 it keeps, well trained (bench/parity.md) and weakly trained
-    on real images (bench/edge.md)."""
+    """Which INT8 format for which target: the lite MobileNetV2's INT8 latency ÷ float32 at 640 px (bench/int8.csv,
+    bench/int8-litert.csv) and the share of float32 mAP50 it keeps, well trained (its bench-parity record) and weakly
+    trained on real images (bench/edge.csv)."""
     from bench.parity import RECORDS, map50s
 
     speed = {**int8_rows(BENCH / "int8.csv"), **int8_rows(BENCH / "int8-litert.csv")}
@@ -245,23 +245,24 @@ def int8_formats(target: Path) -> str:
 
 
 def int8_latency(target: Path) -> str:
-    """Every model's INT8 ÷ float32 latency at 640 px in each runtime (bench/int8.md, bench/int8-litert.md)."""
+    """Every model's INT8 ÷ float32 latency at 640 px in each runtime (bench/int8.csv, bench/int8-litert.csv)."""
     onnx_openvino, litert = int8_rows(BENCH / "int8.csv"), int8_rows(BENCH / "int8-litert.csv")
+    measured = next(iter(onnx_openvino.values()))  # the machine and its bf16, the same on every row
     default = has_default(onnx_openvino)
     models = list(dict.fromkeys(model for model, _ in onnx_openvino))
 
-    def cell(rows: dict, model: str, fmt: str, column: str = "") -> str:
+    def cell(rows: dict, model: str, fmt: str, column: str = "ratio") -> str:
         row = rows.get((model, fmt))
         if row is None:
             return ""
-        return f"{ratio(row, column or 'ratio')} ({ms(row)} ms)"
+        return f"{ratio(row, column)} ({ms(row)} ms)"
 
     if default:
         note = (
             "OpenVINO INT8 runs at its default configuration, as `yolo predict` runs it; it is divided by the float32 "
             "export pinned to f32 (`INFERENCE_PRECISION_HINT: f32`) and by the same export at OpenVINO's default "
             "precision, which is bf16 on a CPU with bf16. The CPU of this run had bf16: "
-            f"{read_csv(BENCH / 'int8.csv')[0]['bf16']}."
+            f"{measured['bf16']}."
         )
         header = "| model, 640 px | OpenVINO INT8 ÷ FP32 pinned f32 | OpenVINO INT8 ÷ FP32 default | ONNX Runtime INT8 ÷ FP32 | LiteRT INT8 ÷ FP32 |"  # noqa: E501
     else:
@@ -273,7 +274,7 @@ def int8_latency(target: Path) -> str:
         )
         header = "| model, 640 px | OpenVINO INT8 ÷ FP32 pinned f32 | ONNX Runtime INT8 ÷ FP32 | LiteRT INT8 ÷ FP32 |"
     lines = [
-        f"Measured on {machine_of(BENCH / 'int8.csv')}; batch 1, 640 px, random weights, INT8 calibrated on "
+        f"Measured on {measured['machine']}; batch 1, 640 px, random weights, INT8 calibrated on "
         "synthetic shapes, each runtime's float32 and INT8 timed interleaved; ms is the INT8 median. LiteRT: "
         "`ai_edge_litert`'s interpreter with XNNPACK, timed on x86.",
         "",
@@ -294,7 +295,7 @@ def int8_latency(target: Path) -> str:
 
 def int8_real(target: Path) -> str:
     """The lite MobileNetV2 trained on 96 real images: float32 and INT8 mAP per runtime, and INT8's latency ratio
-    (bench/edge.md)."""
+    (bench/edge.csv)."""
     names = {"onnx": "ONNX Runtime (`format=onnx quantize=8`)", "openvino": "OpenVINO (`format=openvino quantize=8`)",
              "litert": "LiteRT (`format=litert quantize=8`)"}  # fmt: skip
     rows = edge_rows()

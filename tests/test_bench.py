@@ -24,8 +24,7 @@ def test_bench_writes_results_for_one_tiny_model(run_fresh, tmp_path):
     )  # fmt: skip
     assert "[1/1] building and exporting yolo11n-lite-shufflenetv2.yaml" in result.stdout
     assert "1 threads, warm-up 1, runs 2" in result.stdout
-    with open(out / "results.csv") as f:
-        rows = list(csv.DictReader(f))
+    rows = read_csv(out / "results.csv")
     assert [row["model"] for row in rows] == ["yolo11n-lite-shufflenetv2"]
     assert {"params_M", "gflops_640", "torch_ms_64", "torch_iqr_64", "ort_ms_64", "ort_iqr_64"} <= rows[0].keys()
     assert float(rows[0]["torchcl_ms_64"]) > 0 and float(rows[0]["torchcl_iqr_64"]) >= 0  # channels-last, as predict
@@ -210,8 +209,7 @@ def test_end_to_end_bench_times_every_export_from_image_to_boxes(detect_dataset,
         "--sizes", "64", "--runs", "2", "--warmup", "1", "--threads", "1", "--work", str(tmp_path / "work"),
         "--out", str(tmp_path), "epochs=1", "imgsz=64", "batch=4", cwd=ROOT,
     )  # fmt: skip
-    with open(tmp_path / "end_to_end.csv") as f:
-        rows = {(row["model"], row["export"]): row for row in csv.DictReader(f)}
+    rows = {(row["model"], row["export"]): row for row in read_csv(tmp_path / "end_to_end.csv")}
     # an end-to-end head also exports with nms=False; an NMS head only with NMS after the graph
     nms_reference, end2end_reference = "yolo11n-lite-mobilenetv2 (reference)", "yolo26n-lite-mobilenetv2 (reference)"
     assert list(rows) == [
