@@ -140,7 +140,11 @@ def test_named_families_are_the_generic_row_under_a_name():
         ("vit_b_16", "TorchvisionBackbone: vit_b_16 has no sequential stages ending at stride 8 and 32"),
         ("swin_t", "TorchvisionBackbone: swin_t has no sequential stages ending at stride 8 and 16 and 32"),
         ("googlenet", "googlenet re-normalizes its input inside its forward (transform_input)"),
-        ("resnet19", "TorchvisionBackbone: unknown torchvision classifier 'resnet19'; builders that work: ["),
+        (
+            "resnet19",
+            "TorchvisionBackbone: unknown torchvision classifier 'resnet19' (did you mean 'resnet18'?); builders that "
+            "work: [",
+        ),
         ("fasterrcnn_resnet50_fpn", "unknown torchvision classifier 'fasterrcnn_resnet50_fpn'"),
     ],
 )
@@ -151,6 +155,16 @@ def test_builders_that_cannot_be_cut_are_refused_with_the_reason_and_the_ones_th
     assert message in text
     assert "'resnet18'" in text and "'regnet_y_800mf'" in text and "'mobilenet_v3_small'" in text
     assert "'vit_b_16'" not in text.split("work:")[1] and "'swin_t'" not in text.split("work:")[1]
+
+
+@pytest.mark.slow  # a shape-only pass over every torchvision classifier
+def test_the_builders_recorded_as_working_are_the_ones_that_can_be_cut():
+    """The refusals above list the recorded builders for the installed torchvision, which must be what cutting each
+    classifier finds now (record again after a torchvision or pyramid.py change)."""
+    from ultralytics_light import builder_record
+    from ultralytics_light.backbone import computed_working_builders
+
+    assert builder_record.recorded() == computed_working_builders(), "python -m ultralytics_light.builder_record"
 
 
 def test_a_tag_the_builder_does_not_have_is_refused_with_its_tags():

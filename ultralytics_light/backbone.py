@@ -7,12 +7,14 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from difflib import get_close_matches
 from functools import lru_cache
 from typing import ClassVar
 
 import torch.fx
 from torch import nn
 
+from ultralytics_light import builder_record
 from ultralytics_light.backbone_init import pretrained_enabled
 from ultralytics_light.families import TAPS, Family
 from ultralytics_light.interleave import interleave_shuffles
@@ -77,7 +79,13 @@ def classifier_builders() -> tuple[str, ...]:
 
 @lru_cache(maxsize=None)
 def working_builders() -> tuple[str, ...]:
-    """The classifiers that can be cut into stride 8/16/32 stages (a shape-only pass over each, once)."""
+    """The classifiers that can be cut into stride 8/16/32 stages: recorded for the installed torchvision where it is
+    (builder_record.py), else worked out once per process."""
+    return builder_record.recorded() or computed_working_builders()
+
+
+def computed_working_builders() -> tuple[str, ...]:
+    """The classifiers that can be cut into stride 8/16/32 stages, from a shape-only pass over each."""
     working = []
     for builder in classifier_builders():
         try:
@@ -93,9 +101,9 @@ def pyramid_units(builder: object, owner: str) -> dict[str, list[Unit]]:
     """Where torchvision's `builder` is cut for each tap, from a shape-only pass; a ValueError that says why for
     anything that is not a classifier with a stride 8/16/32 pyramid of sequential stages."""
     if builder not in classifier_builders():
-        raise ValueError(
-            f"{owner}: unknown torchvision classifier {builder!r}; builders that work: {list(working_builders())}."
-        )
+        working = list(working_builders())
+        guess = "".join(f" (did you mean {close!r}?)" for close in get_close_matches(str(builder), working, n=1))
+        raise ValueError(f"{owner}: unknown torchvision classifier {builder!r}{guess}; builders that work: {working}.")
     try:
         return stage_units(shape_only_model(builder), builder)
     except NotAPyramidError as error:
