@@ -19,7 +19,8 @@ Each data set's table at each seed is recorded in bench/distill-records/ (commit
 teacher, then its lighter weights, then the ImageNet teacher too; seed 0 on both data sets first, then seed 1. Each
 seed fine-tunes its own teachers, so a seed is measured in one sitting and kept. A fresh checkout measures only what is
 not recorded yet (or was recorded under another recipe); within a checkout, runs resume in build/distill. Writes
-bench/distill.md from the records: the mean over the seeds recorded, ± half their range.
+bench/distill.md from the records: the mean over the seeds recorded, ± half their range. `--stages 1` measures the
+first stage only (a seed's COCO teacher at Ultralytics' dis), leaving the others to a later run.
 
     python -m bench.distill --coco128 ../shared/datasets/coco128 --reference ../shared/weights/yolov5n-coco-backbone-neck.pt
 """
@@ -165,6 +166,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work", type=Path, default=Path("build/distill"), help="data and runs (resumable)")
     parser.add_argument("--datasets", nargs="*", default=list(DATASETS), choices=list(DATASETS))
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "distill.md")
+    parser.add_argument("--stages", type=int, default=3, choices=(1, 2, 3), help="measure seeds up to this stage")
     parser.add_argument("common", nargs="*", help="bench-accuracy / yolo train KEY=VALUE for every run")
     args = parser.parse_args(argv)
     if not args.reference.is_file():
@@ -178,10 +180,10 @@ def main(argv: list[str] | None = None) -> None:
             if record is not None:
                 records.setdefault(name, []).append(record)
             done = order.index(stage_of(record)) + 1 if stage_of(record) in order else 0
-            if name not in args.datasets or done == len(order):
+            if name not in args.datasets or done >= args.stages:
                 continue
             data = dataset(name, work, args.coco128.resolve())
-            for stage in order[done:]:
+            for stage in order[done : args.stages]:
                 record = write_record(path, measure(name, data, args.reference.resolve(), work, args.common, seed,
                                                     stage))  # fmt: skip
                 records[name] = [*[r for r in records.get(name, []) if r["seed"] != seed], record]
