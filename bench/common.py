@@ -1,4 +1,4 @@
-"""What more than one bench (or experiment) uses: models with random weights, exports, runners, validation, the
+"""What more than one bench (or experiment) uses: models with random weights, exports, validation, the
 bench-accuracy runs that edge.py and parity.py train, and ONNX Runtime's static INT8 quantization as Ultralytics
 calls it. A script imports another only to run it as a step (its `main` or `measure`), to build its data set
 (shapes.py, coco_splits.py) or to share its settings (parity.py's with ort_int8_settings.py)."""
@@ -8,13 +8,11 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from ultralytics_light.patches.onnx_int8_quantize import EXTRA_OPTIONS, QUANTIZE_STATIC
-from ultralytics_light.timing import ort_options
 
 FORMATS = ("onnx", "openvino", "litert")
 SUFFIXES = {"onnx": ".onnx", "openvino": "_openvino_model", "litert": ".tflite"}  # as AutoBackend recognizes them
@@ -62,37 +60,6 @@ def export_all(model: str, stem: str, imgsz: int, data: str, folder: Path, split
         exports[f"{fmt} {precision}"] = folder / name
         shutil.move(path, folder / name)
     return exports
-
-
-def runner(path: Path, imgsz: int, threads: int, precision: str | None = "f32") -> Callable[[], object]:
-    """A callable that runs one inference of the export at `path` on a fixed random image. OpenVINO compiles with
-    `INFERENCE_PRECISION_HINT: precision`, or at the runtime's default precision when `precision` is None."""
-    x = np.random.default_rng(0).random((1, 3, imgsz, imgsz), dtype=np.float32)
-    if path.suffix == ".onnx":
-        import onnxruntime as ort
-
-        session = ort.InferenceSession(str(path), ort_options(threads), providers=["CPUExecutionProvider"])
-        feed = {session.get_inputs()[0].name: x}
-        return lambda: session.run(None, feed)
-    if path.suffix == ".tflite":
-        from ai_edge_litert.interpreter import Interpreter
-
-        interpreter = Interpreter(model_path=str(path), num_threads=threads)
-        interpreter.allocate_tensors()
-        index = interpreter.get_input_details()[0]["index"]
-
-        def invoke() -> None:
-            interpreter.set_tensor(index, x)
-            interpreter.invoke()
-
-        return invoke
-    import openvino as ov
-
-    config = {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"}
-    if precision:
-        config["INFERENCE_PRECISION_HINT"] = precision
-    request = ov.Core().compile_model(str(next(path.glob("*.xml"))), "CPU", config).create_infer_request()
-    return lambda: request.infer({0: x})
 
 
 def validate(path: Path, data: str, imgsz: int, **val) -> tuple[float, float]:

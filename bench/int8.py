@@ -25,8 +25,9 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from bench.common import FORMATS, export_all, runner, validate, write_csv
+from bench.common import FORMATS, export_all, validate, write_csv
 from ultralytics_light.accuracy.plan import checkpoint_label
+from ultralytics_light.latency import runner
 from ultralytics_light.timing import machine, summary, time_interleaved
 
 DEFAULT = "openvino fp32 default"  # OpenVINO's float32 export at the runtime's default precision (bf16 where it can)

@@ -16,7 +16,8 @@ import contextlib
 import tempfile
 from pathlib import Path
 
-from bench.common import OUR_OPTIONS, WEIGHTED, calibration_images, quantize, runner, validate
+from bench.common import OUR_OPTIONS, WEIGHTED, calibration_images, quantize, validate
+from ultralytics_light.latency import runner
 from ultralytics_light.timing import machine, summary, time_interleaved
 
 # name: (what the table calls it, quantize_static keyword arguments, which nodes stay float)

@@ -19,8 +19,9 @@ from unittest import mock
 import torch
 
 import ultralytics_light.backbone
-from bench.common import FORMATS, export_all, runner
+from bench.common import FORMATS, export_all
 from ultralytics_light.interleave import InterleavedInvertedResidual
+from ultralytics_light.latency import runner
 from ultralytics_light.timing import machine, summary, time_interleaved
 
 

@@ -50,7 +50,7 @@ def test_one_tool_lists_every_command_and_each_commands_options_with_help_at_eve
     assert main(["help"]) == 0
     listing = capsys.readouterr().out
     assert [command.name for command in commands()] == ["weights list", "weights fetch", "weights import",
-                                                        "bench-accuracy", "checks"]  # fmt: skip
+                                                        "bench-accuracy", "time", "checks"]  # fmt: skip
     assert all(f"  {command.name}  " in listing for command in commands())
     for command in commands():
         for asking in ("help", "--help", "-h"):

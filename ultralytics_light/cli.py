@@ -16,9 +16,9 @@ HELP_WORDS = ("help", "--help", "-h")
 
 
 def commands() -> list[Command]:
-    from ultralytics_light import accuracy, checks, weights_cli
+    from ultralytics_light import accuracy, checks, latency, weights_cli
 
-    return [*weights_cli.COMMANDS, accuracy.COMMAND, checks.COMMAND]
+    return [*weights_cli.COMMANDS, accuracy.COMMAND, latency.COMMAND, checks.COMMAND]
 
 
 def overview(found: list[Command], prefix: tuple[str, ...] = ()) -> str:

@@ -24,11 +24,12 @@ import json
 import os
 from pathlib import Path
 
-from ultralytics_light.accuracy import distill
+from ultralytics_light.accuracy import budget, distill
 from ultralytics_light.accuracy.plan import default_models, plan
 from ultralytics_light.accuracy.report import markdown, plot, summarize, write_csv
 from ultralytics_light.accuracy.run import time_models, train_and_validate
 from ultralytics_light.command import Command, Option
+from ultralytics_light.latency import read_latencies
 
 # val=False: no per-epoch validation, so best.pt is the last epoch's weights, not a pick made on the held-out split.
 # optimizer=SGD lr0=0.01 and warmup_epochs=0 (with nbs=<batch>, finish()): the fine-tuning recipe measured best, or
@@ -74,6 +75,16 @@ OPTIONS = {
     ),
     "project": Option("runs/bench-accuracy", "folder the runs train in (a stopped benchmark resumes there)"),
     "out": Option(None, "folder for accuracy.md, accuracy.csv and accuracy.png; default the project"),
+    "latency": Option(
+        None,
+        "a latency CSV from `ultralytics-light time` on the target device: its latencies replace this machine's "
+        "ONNX Runtime timing in the budget, the ratio columns and the Pareto front",
+    ),
+    "budget_ms": Option(
+        None,
+        "latency budget (ms): models slower than it, references aside, are left out before any training (timed "
+        "first here, or read from latency=)",
+    ),
     "ort_threads": Option(2, "ONNX Runtime threads for the latency column"),
     "train_threads": Option(None, "torch threads when training on a CPU; default every core"),
     "runs": Option(30, "timed runs per model for the latency column"),
@@ -170,6 +181,15 @@ def finish(options: dict, passed: dict) -> tuple[dict, dict]:
         except ValueError:
             raise UsageError(f"bench-accuracy: {key}= takes an integer, got {options[key]!r}.") from None
     options["train_threads"] = options["train_threads"] or os.cpu_count()
+    if options["budget_ms"] not in (None, ""):
+        try:
+            options["budget_ms"] = float(options["budget_ms"])
+        except ValueError:
+            raise UsageError(f"bench-accuracy: budget_ms= takes a number, got {options['budget_ms']!r}.") from None
+    else:
+        options["budget_ms"] = None
+    if options["latency"]:
+        options["latency"] = Path(options["latency"]).resolve()
     return options, recipe
 
 
@@ -197,6 +217,17 @@ def benchmark(options: dict, recipe: dict) -> int:
             "Pass no_imagenet=scratch to train them from random weights, or cache their files (ultralytics-light "
             "weights import)."
         )
+    latencies = read_latencies(options["latency"]) if options["latency"] else None
+    if latencies is not None:
+        budget.check_covers(latencies, runs, options["latency"], recipe["imgsz"])
+    over_budget = {}
+    if options["budget_ms"] is not None:
+        if latencies is None:
+            latencies = budget.time_here(runs, recipe["imgsz"], options["ort_threads"], options["warmup"],
+                                         options["runs"], project / "latency")  # fmt: skip
+        runs, over_budget = budget.within_budget(runs, latencies, options["budget_ms"])
+        if not runs:
+            raise UsageError(f"bench-accuracy: every model is over budget_ms={options['budget_ms']:g}.")
     spread_runs = [run for run in runs if run.seed in options["spread_seeds"]]
     for run in spread_runs:
         print(f"{run.variant.label} runs at seed {run.seed} too: its seed-to-seed spread is the table's noise level")
@@ -210,11 +241,20 @@ def benchmark(options: dict, recipe: dict) -> int:
     for k, run in enumerate(distilled, 1):
         print(f"[distilled {k}/{len(distilled)}] {run.variant.label}, seed {run.seed}, teacher {run.teacher}")
         results.append(train_and_validate(run, data, recipe, options["train_threads"]))
-    torch.set_num_threads(options["ort_threads"])
-    print(f"timing {len(runs)} runs' architectures in ONNX Runtime at {recipe['imgsz']}", flush=True)
-    latency = time_models(results, recipe["imgsz"], options["ort_threads"], options["warmup"], options["runs"])
+    if options["latency"]:
+        latency = latencies.ms
+        timed_by = f"Latency: {latencies.about(options['latency'])}."
+    else:
+        torch.set_num_threads(options["ort_threads"])
+        print(f"timing {len(runs)} runs' architectures in ONNX Runtime at {recipe['imgsz']}", flush=True)
+        latency = time_models(results, recipe["imgsz"], options["ort_threads"], options["warmup"], options["runs"])
+        timed_by = (
+            f"Latency: ONNX Runtime on {machine(options['ort_threads'])}, batch 1, {recipe['imgsz']} px, median ± IQR "
+            f"of {options['runs']} interleaved runs."
+        )
     table = summarize(results, latency)
     device = "GPU" if torch.cuda.is_available() else "CPU"
+    over = ", ".join(f"{name} ({ms:.1f} ms)" for name, ms in over_budget.items())
     about = (
         f"Trained on the {device} of this machine, on the train split of `{data}`, validated on its val split; "
         f"recipe: {shown}; seed {seeds}"
@@ -224,16 +264,17 @@ def benchmark(options: dict, recipe: dict) -> int:
         + "".join(
             f"; distilled rows: distill_model= {t.run.variant.label}'s seed-{t.run.seed} best.pt" for t in teachers
         )
-        + ". Latency: ONNX Runtime on "
-        f"{machine(options['ort_threads'])}, batch 1, {recipe['imgsz']} px, median ± IQR of {options['runs']} "
-        f"interleaved runs."
+        + (f"; over budget_ms={options['budget_ms']:g}, left out before training: {over}" if over_budget else "")
+        + f". {timed_by}"
     )
-    text = markdown(table, about)
+    runtime = latencies.runtime if options["latency"] else "onnxruntime"
+    text = markdown(table, about, runtime)
     out.mkdir(parents=True, exist_ok=True)
     (out / "accuracy.md").write_text("# Accuracy against latency\n\n" + text)
     write_csv(table, out / "accuracy.csv")
-    plot(table, recipe["imgsz"], out / "accuracy.png")
-    about_record = {"data": data, "recipe": recipe, "seeds": options["seeds"], "left_out": left_out, "about": about}
+    plot(table, recipe["imgsz"], out / "accuracy.png", runtime)
+    about_record = {"data": data, "recipe": recipe, "seeds": options["seeds"], "left_out": left_out,
+                    "over_budget": over_budget, "about": about}  # fmt: skip
     (out / "accuracy.json").write_text(json.dumps(about_record, indent=1, default=str) + "\n")
     print(text)
     print(f"wrote {out / 'accuracy.md'}, {out / 'accuracy.csv'}, {out / 'accuracy.json'}, {out / 'accuracy.png'}")

@@ -9,6 +9,10 @@ from pathlib import Path
 from ultralytics_light.accuracy.plan import Variant
 from ultralytics_light.accuracy.run import Result
 
+# how the latency column and the plot's axis name the runtime the latencies were measured in (latency.RUNTIMES)
+COLUMN_NAMES = {"onnxruntime": "ORT", "openvino": "OpenVINO", "ncnn": "NCNN", "litert": "LiteRT"}
+AXIS_NAMES = {"onnxruntime": "ONNX Runtime CPU", "openvino": "OpenVINO", "ncnn": "NCNN", "litert": "LiteRT"}
+
 
 @dataclass
 class Row:
@@ -111,7 +115,9 @@ def summarize(results: list[Result], latency: dict[str, tuple]) -> list[Row]:
     return sorted(table, key=lambda row: row.ort_ms)
 
 
-def markdown(table: list[Row], about: str) -> str:
+def markdown(table: list[Row], about: str, runtime: str = "onnxruntime") -> str:
+    """The table under `about`, its latency column named after the runtime it was measured in."""
+    column = COLUMN_NAMES.get(runtime, runtime)
     ref = reference(table)
     named = reference_name(ref)
     if ref is None:
@@ -127,8 +133,8 @@ def markdown(table: list[Row], about: str) -> str:
     distilled = any(row.distillation_gain is not None for row in table)
     timed = any(row.train_min is not None for row in table)
     short = short_name(ref)
-    columns = ["model", "backbone start", "params (M)", "mAP50", "mAP50-95", "ORT ms"]
-    columns += [f"ORT ÷ {short}", f"mAP50-95 ÷ {short}"] * bool(ref) + ["train min"] * timed
+    columns = ["model", "backbone start", "params (M)", "mAP50", "mAP50-95", f"{column} ms"]
+    columns += [f"{column} ÷ {short}", f"mAP50-95 ÷ {short}"] * bool(ref) + ["train min"] * timed
     columns += ["pretraining gain (mAP50)"] + ["distillation gain (mAP50-95)"] * distilled + ["Pareto"]
     lines = [about, "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
 
@@ -167,8 +173,8 @@ def write_csv(table: list[Row], path: Path) -> None:
         writer.writerows(records)
 
 
-def plot(table: list[Row], imgsz: int, path: Path) -> None:
-    """mAP50-95 against latency, the Pareto front marked."""
+def plot(table: list[Row], imgsz: int, path: Path, runtime: str = "onnxruntime") -> None:
+    """mAP50-95 against latency (measured in `runtime`), the Pareto front marked."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -184,7 +190,7 @@ def plot(table: list[Row], imgsz: int, path: Path) -> None:
         ax.annotate(row.model, (row.ort_ms, row.map50_95), fontsize=7, xytext=(3, 3), textcoords="offset points")
     front = [row for row in table if row.pareto]
     ax.step([r.ort_ms for r in front], [r.map50_95 for r in front], where="post", color="C1", alpha=0.5)
-    ax.set_xlabel(f"ONNX Runtime CPU latency at {imgsz} (ms, median)")
+    ax.set_xlabel(f"{AXIS_NAMES.get(runtime, runtime)} latency at {imgsz} (ms, median)")
     ax.set_ylabel("mAP50-95 on the held-out val split")
     ax.set_title("Pareto front (stars): nothing else is both faster and more accurate; squares: stock references")
     ax.grid(alpha=0.3)

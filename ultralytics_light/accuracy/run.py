@@ -125,11 +125,10 @@ def train_and_validate(run: Run, data: str, recipe: dict, threads: int) -> Resul
 
 def time_models(results: list[Result], imgsz: int, threads: int, warmup: int, runs: int) -> dict[str, tuple]:
     """ONNX Runtime latency (median, IQR in ms) at `imgsz` of each architecture, all timed interleaved."""
-    import numpy as np
-    import onnxruntime as ort
     from ultralytics import YOLO
 
-    from ultralytics_light.timing import ort_options, summary, time_interleaved
+    from ultralytics_light.latency import runner
+    from ultralytics_light.timing import summary, time_interleaved
 
     architectures = {}  # a model and its from-scratch twin share one architecture, so one timing
     for result in results:
@@ -138,8 +137,6 @@ def time_models(results: list[Result], imgsz: int, threads: int, warmup: int, ru
     for name, best in architectures.items():
         print(f"    exporting {name} to ONNX at {imgsz}", flush=True)
         onnx = YOLO(best).export(format="onnx", imgsz=imgsz, device="cpu")
-        session = ort.InferenceSession(onnx, ort_options(threads), providers=["CPUExecutionProvider"])
-        feed = {session.get_inputs()[0].name: np.random.rand(1, 3, imgsz, imgsz).astype(np.float32)}
-        runners.append({"ort": lambda session=session, feed=feed: session.run(None, feed)})
+        runners.append({"ort": runner(Path(onnx), imgsz, threads)})
     times = time_interleaved(runners, warmup, runs)
     return {name: summary(t["ort"]) for name, t in zip(architectures, times)}
