@@ -14,7 +14,7 @@ LITE_MODELS = $(patsubst cfg/models/yolo11-%.yaml,yolo11n-%.yaml,$(wildcard cfg/
 
 # Everything the tests and the docs need, with torch/torchvision/ultralytics pinned to the tested releases.
 install:
-	$(PIP) install --constraint requirements-pinned.txt ".[test,export,qat,litert,docs,timm]"
+	$(PIP) install --constraint requirements-pinned.txt ".[test,export,qat,litert,docs,timm,search]"
 
 # Our own package only, from this checkout: a regular (non-editable) install, because editable installs do not
 # carry the ultralytics_light.pth start-up hook. Cheap, so `make test` always tests the code in front of it.

@@ -137,13 +137,13 @@ def test_the_readme_quickstart_runs(run_fresh, detect_dataset, bus_jpg, tmp_path
 def test_the_readme_names_commands_that_exist():
     """Every `ultralytics-light` command in the README is one the package has."""
     commands = set(re.findall(r"^ultralytics-light ([\w-]+)", README.read_text(), re.M))
-    assert commands <= {"weights", "bench-accuracy", "checks", "help"}, commands
+    assert commands <= {"weights", "bench-accuracy", "time", "checks", "help"}, commands
     assert {"weights", "bench-accuracy"} <= commands
 
 
 def test_make_docs_and_ci_build_the_site():
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(r"^docs:\n\t.*mkdocs build --strict", makefile, re.M)
-    assert '".[test,export,qat,litert,docs,timm]"' in makefile
+    assert '".[test,export,qat,litert,docs,timm,search]"' in makefile
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert ci.index("make install") < ci.index("make docs") < ci.index("make test")

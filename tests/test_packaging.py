@@ -41,7 +41,7 @@ def metadata(dists) -> dict[str, list[str]]:
 def test_requirements_are_floors_that_admit_the_next_ultralytics_release(metadata):
     base = sorted(r for r in metadata["Requires-Dist"] if "extra ==" not in r)
     assert base == sorted([f"ultralytics<{NEXT_MAJOR},>={patches.OLDEST_VERIFIED}", "torch>=2.0", "torchvision>=0.15"])
-    assert set(metadata["Provides-Extra"]) == {"docs", "export", "litert", "qat", "test", "timm"}
+    assert set(metadata["Provides-Extra"]) == {"docs", "export", "litert", "qat", "search", "test", "timm"}
 
 
 def test_classifiers_state_what_is_tested(metadata):
@@ -56,6 +56,7 @@ def test_the_wheel_ships_the_start_up_hook_and_the_yamls(dists):
     with zipfile.ZipFile(dists["wheel"]) as wheel:
         names = wheel.namelist()
         assert wheel.read("ultralytics_light.pth") == b"import ultralytics_light\n"
+    assert "ultralytics_light/working_builders.json" in names  # refusals list the builders that work without a pass
     yamls = {Path(name).name for name in names if name.startswith("ultralytics_light/cfg/models/")}
     assert yamls == {path.name for path in (ROOT / "cfg" / "models").glob("*.yaml")}
     assert {"ultralytics_light/patches/__init__.py", "ultralytics_light/weights_cli.py"} <= set(names)

@@ -12,6 +12,10 @@ The references are what a user would otherwise pick: the COCO-pretrained yolo26n
 fine-tuned under the same recipe, and any stock checkpoint given in `models`; the ratio columns are against the first.
 Each lite model also trains distilled from `teacher` (distill.py), by default the best fine-tuned reference.
 
+With `budget_ms`, the models over the latency budget are left out before any training; with `latency`, the latencies
+come from the target device (`ultralytics-light time`, latency.py) instead of this machine; with `rungs` above 1, the
+runs are trials of a successive-halving search on Ray Tune (search.py).
+
 Writes accuracy.md, accuracy.csv, accuracy.json (how it was measured: data, recipe, seeds, the models left out) and
 accuracy.png (mAP50-95 against latency, the Pareto front marked) in `out`. A run that stops part-way resumes: finished
 models are read back, a half-trained one resumes from its last.pt. Training uses the GPU when there is one
@@ -24,7 +28,7 @@ import json
 import os
 from pathlib import Path
 
-from ultralytics_light.accuracy import budget, distill
+from ultralytics_light.accuracy import budget, distill, search
 from ultralytics_light.accuracy.plan import default_models, plan
 from ultralytics_light.accuracy.report import markdown, plot, summarize, write_csv
 from ultralytics_light.accuracy.run import time_models, train_and_validate
@@ -84,6 +88,16 @@ OPTIONS = {
         None,
         "latency budget (ms): models slower than it, references aside, are left out before any training (timed "
         "first here, or read from latency=)",
+    ),
+    "rungs": Option(
+        1,
+        "successive halving on Ray Tune's ASHA: compare the models at this many rungs (4: 1/8, 1/4, 1/2 and all of "
+        "the epochs) and stop those outside the top `keep`; 1: every model trains to the end, one after another",
+    ),
+    "keep": Option(0.5, "the fraction of the models kept at each rung (rungs= above 1)"),
+    "ray_address": Option(
+        None,
+        "a Ray cluster to search on (rungs= above 1), one trial per GPU where it has GPUs; default Ray embedded here",
     ),
     "ort_threads": Option(2, "ONNX Runtime threads for the latency column"),
     "train_threads": Option(None, "torch threads when training on a CPU; default every core"),
@@ -190,6 +204,15 @@ def finish(options: dict, passed: dict) -> tuple[dict, dict]:
         options["budget_ms"] = None
     if options["latency"]:
         options["latency"] = Path(options["latency"]).resolve()
+    try:
+        options["rungs"], options["keep"] = int(options["rungs"]), float(options["keep"])
+    except ValueError:
+        raise UsageError(f"bench-accuracy: rungs= takes an integer and keep= a fraction, got {options['rungs']!r}, "
+                         f"{options['keep']!r}.") from None  # fmt: skip
+    if options["rungs"] < 1 or not 0 < options["keep"] < 1:
+        raise UsageError("bench-accuracy: rungs= takes 1 or more, keep= a fraction between 0 and 1.")
+    if options["rungs"] > 1:
+        search.check_installed()
     return options, recipe
 
 
@@ -231,12 +254,20 @@ def benchmark(options: dict, recipe: dict) -> int:
     spread_runs = [run for run in runs if run.seed in options["spread_seeds"]]
     for run in spread_runs:
         print(f"{run.variant.label} runs at seed {run.seed} too: its seed-to-seed spread is the table's noise level")
-    results = []
-    for k, run in enumerate(runs, 1):
-        print(f"[{k}/{len(runs)}] {run.variant.label}, seed {run.seed}, backbone from {run.variant.init}", flush=True)
-        results.append(train_and_validate(run, data, distill.without_settings(recipe), options["train_threads"]))
+    history, milestones, alone = {}, [], distill.without_settings(recipe)
+    if options["rungs"] > 1:
+        milestones = search.rung_epochs(recipe["epochs"], options["rungs"], options["keep"])
+        threads, keep, address = options["train_threads"], options["keep"], options["ray_address"]
+        results, history = search.search(runs, data, alone, project, threads, milestones, keep, address)
+    else:
+        results = []
+        for k, run in enumerate(runs, 1):
+            print(
+                f"[{k}/{len(runs)}] {run.variant.label}, seed {run.seed}, backbone from {run.variant.init}", flush=True
+            )
+            results.append(train_and_validate(run, data, alone, options["train_threads"]))
     teachers = distill.pick_teachers(options["teacher"], results)
-    learners = distill.students(list(dict.fromkeys(run.variant for run in runs)), options["students"])
+    learners = distill.students(list(dict.fromkeys(result.run.variant for result in results)), options["students"])
     distilled = distill.distilled_runs(teachers, learners, options["seeds"], project, recipe)
     for k, run in enumerate(distilled, 1):
         print(f"[distilled {k}/{len(distilled)}] {run.variant.label}, seed {run.seed}, teacher {run.teacher}")
@@ -269,12 +300,18 @@ def benchmark(options: dict, recipe: dict) -> int:
     )
     runtime = latencies.runtime if options["latency"] else "onnxruntime"
     text = markdown(table, about, runtime)
+    if history:
+        text += (
+            f"\nSearched with Ray Tune's ASHA: trials compared at epochs {', '.join(map(str, milestones))}, the top "
+            f"{options['keep']:g} kept at each; only the trials that trained to the end are rows above.\n\n"
+            + search.history_markdown(history, milestones)
+        )
     out.mkdir(parents=True, exist_ok=True)
     (out / "accuracy.md").write_text("# Accuracy against latency\n\n" + text)
     write_csv(table, out / "accuracy.csv")
     plot(table, recipe["imgsz"], out / "accuracy.png", runtime)
     about_record = {"data": data, "recipe": recipe, "seeds": options["seeds"], "left_out": left_out,
-                    "over_budget": over_budget, "about": about}  # fmt: skip
+                    "over_budget": over_budget, "rungs": milestones, "history": history, "about": about}  # fmt: skip
     (out / "accuracy.json").write_text(json.dumps(about_record, indent=1, default=str) + "\n")
     print(text)
     print(f"wrote {out / 'accuracy.md'}, {out / 'accuracy.csv'}, {out / 'accuracy.json'}, {out / 'accuracy.png'}")

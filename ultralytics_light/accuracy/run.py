@@ -49,6 +49,13 @@ def with_threads(model, threads: int):
     return model
 
 
+def with_callbacks(model, callbacks: dict | None):
+    """`model` with `callbacks` (Ultralytics event -> function of the trainer) added."""
+    for event, callback in (callbacks or {}).items():
+        model.add_callback(event, callback)
+    return model
+
+
 def training_seconds(results_csv: Path) -> float | None:
     """Training time of a run from Ultralytics' results.csv, whose `time` column restarts from 0 when a run resumes."""
     import csv
@@ -75,8 +82,9 @@ def read_back(run: Run, done: Path, data: str, recipe: dict) -> Result:
                   recorded.get("train_s"))  # fmt: skip
 
 
-def train_and_validate(run: Run, data: str, recipe: dict, threads: int) -> Result:
-    """Train one run (or resume it, or read it back when done) and validate its best.pt on the val split."""
+def train_and_validate(run: Run, data: str, recipe: dict, threads: int, callbacks: dict | None = None) -> Result:
+    """Train one run (or resume it, or read it back when done) and validate its best.pt on the val split; `callbacks`
+    (Ultralytics event -> function of the trainer) are added to its training."""
     from ultralytics import YOLO
 
     from ultralytics_light.backbone_init import pretrained
@@ -87,7 +95,7 @@ def train_and_validate(run: Run, data: str, recipe: dict, threads: int) -> Resul
     last = run.folder / "weights" / "last.pt"
     if last.is_file() and not finished(last):
         print(f"    resuming from {last}")
-        with_threads(YOLO(last), threads).train(resume=True)
+        with_callbacks(with_threads(YOLO(last), threads), callbacks).train(resume=True)
     elif not last.is_file():
         variant = run.variant
         train_args = dict(recipe, data=data, seed=run.seed, project=str(run.folder.parent), name=run.folder.name)
@@ -95,7 +103,9 @@ def train_and_validate(run: Run, data: str, recipe: dict, threads: int) -> Resul
             train_args["distill_model"] = str(run.teacher)
         with pretrained(variant.pretrained):  # a model from random weights is built without reading the ImageNet file
             model = YOLO(variant.model)
-        with_threads(model, threads).train(**train_args, pretrained=variant.pretrained, exist_ok=True)
+        with_callbacks(with_threads(model, threads), callbacks).train(
+            **train_args, pretrained=variant.pretrained, exist_ok=True
+        )
     best = run.folder / "weights" / "best.pt"
     model = YOLO(best)
     metrics = model.val(
