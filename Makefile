@@ -10,7 +10,7 @@ comma := ,
 LITE_MODELS = $(patsubst cfg/models/yolo11-%.yaml,yolo11n-%.yaml,$(wildcard cfg/models/yolo11-lite-*.yaml))
 
 .PHONY: install reinstall test test-fast test-compat test-floor docs docs-tables bench imagenet-weights bench-accuracy bench-recipes \
-	bench-end-to-end-accuracy bench-edge bench-parity bench-int8 bench-distill
+	bench-end-to-end-accuracy bench-edge bench-parity bench-int8 bench-distill bench-search
 
 # Everything the tests and the docs need, with torch/torchvision/ultralytics pinned to the tested releases.
 install:
@@ -126,6 +126,13 @@ bench-recipes: imagenet-weights
 # Not a test: every accuracy figure on real images of the docs' Deploying page (INT8, ONNX Runtime's INT8 settings
 # through bench/ort_int8.py, QAT, distillation); writes bench/edge.md and .csv and publishes them. Resumes where it stopped (runs
 # in build/edge).
+# The budgeted search (bench-accuracy budget_ms= rungs=, on Ray Tune) against the full sequential bench-accuracy, on the
+# same candidates (every lite n model and $(COCO_REFERENCE)) on synthetic shapes: wall time, busy CPU, the winner and
+# the Pareto front of each, Ray's start-up cost (bench/search.md, bench/search-records/). About 1.5 hours on 2 cores,
+# on an otherwise idle machine; resumes where it stopped (build/search).
+bench-search: imagenet-weights
+	$(PYTHON) -m bench.search --coco128 $(COCO128) --reference $(COCO_REFERENCE)
+
 bench-edge: imagenet-weights
 	$(PYTHON) -m bench.edge --coco128 $(COCO128)
 	$(PYTHON) -m bench.publish

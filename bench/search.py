@@ -1,0 +1,164 @@
+"""The budgeted search against the full sequential `bench-accuracy`, on the same candidates: what it costs, and whether
+it picks the same winner and Pareto front.
+
+On bench-parity's synthetic shapes (300 train / 150 held-out photographs with drawn shapes, 160 px), the candidates are
+every lite n model and the COCO-pretrained reference (`--reference`), under bench-accuracy's recipe, seed 0:
+
+1. sequential: `bench-accuracy` trains every candidate to the end, one after another;
+2. search: `bench-accuracy budget_ms=… rungs=4 keep=0.5` (the budget: BUDGET × the reference's latency, the goal of
+   issue 36) leaves out the candidates over budget, then halves the rest on Ray Tune's ASHA, embedded here.
+
+Each step's wall time and the machine's busy CPU time (every process: Ray's workers too, so run it on an otherwise idle
+machine) are recorded, with Ray's start-up time and memory and the installed size of the `search` extra. Both steps
+resume where they stopped (in --work), but a resumed step's times cover only its last sitting: the record says so.
+Writes bench/search-records/shapes.json and bench/search.md.
+
+    make bench-search     # python -m bench.search --coco128 COCO128 --reference CHECKPOINT
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from bench.common import bench_accuracy, bench_accuracy_recipe, write_record
+from bench.shapes import write_shapes_set
+
+BUDGET = 0.6  # of the reference's latency: issue 36's goal for a lite model
+ARGS = ["imgsz=160", "seeds=0", "teacher=none"]
+SEARCH = ["rungs=4", "keep=0.5"]
+RECORD = Path(__file__).parent / "search-records" / "shapes.json"
+EXTRA = ("ray", "pyarrow", "pandas", "tensorboardX")  # what the search extra adds to an environment like ours
+
+
+def busy_cpu_s() -> float:
+    """The machine's busy CPU seconds so far, every process's (Ray's workers are not our children)."""
+    import psutil
+
+    times = psutil.cpu_times()
+    return times.user + times.system + getattr(times, "nice", 0.0)
+
+
+def measured(step, *args, **kwargs) -> tuple[list[dict], dict]:
+    """(a step's rows, its wall and busy CPU time)."""
+    wall, cpu = time.time(), busy_cpu_s()
+    rows = step(*args, **kwargs)
+    return rows, {"wall_min": (time.time() - wall) / 60, "cpu_h": (busy_cpu_s() - cpu) / 3600}
+
+
+def ray_start_up() -> dict:
+    """Seconds for an embedded Ray to start, and the memory of its processes once up (MB, resident)."""
+    import psutil
+    import ray
+
+    start = time.time()
+    ray.init(include_dashboard=False)
+    seconds = time.time() - start
+    processes = psutil.Process().children(recursive=True)
+    rss = sum(p.memory_info().rss for p in processes if p.is_running()) / 2**20
+    ray.shutdown()
+    return {"start_s": seconds, "processes": len(processes), "rss_MB": rss}
+
+
+def installed_MB(packages: tuple[str, ...]) -> dict[str, float]:
+    """Each package's installed size (MB, its files as pip recorded them)."""
+    from importlib.metadata import distribution
+
+    sizes = {}
+    for name in packages:
+        files = distribution(name).files or []
+        sizes[name] = sum(f.size or 0 for f in files) / 2**20
+    return sizes
+
+
+def front(rows: list[dict]) -> tuple[str, list[str]]:
+    """(the most accurate lite model, the models on the Pareto front)."""
+    ours = [row for row in rows if row["reference"] != "True"]
+    winner = max(ours, key=lambda row: float(row["map50_95"]))["model"] if ours else ""
+    return winner, sorted(row["model"] for row in rows if row["pareto"] == "True")
+
+
+def render(record: dict) -> str:
+    sequential, search = record["sequential"], record["search"]
+    lines = [
+        "# Budgeted search against the full sequential bench-accuracy",
+        "",
+        f"{record['about']}",
+        "",
+        "| | sequential | budgeted search |",
+        "|---|---|---|",
+        f"| candidates trained | {sequential['trained']} | {search['trained']} (to the end: {search['finished']}) |",
+        f"| wall time (min) | {sequential['wall_min']:.1f} | {search['wall_min']:.1f} |",
+        f"| busy CPU (hours) | {sequential['cpu_h']:.2f} | {search['cpu_h']:.2f} |",
+        f"| most accurate lite model | {sequential['winner']} | {search['winner']} |",
+        f"| Pareto front | {', '.join(sequential['front'])} | {', '.join(search['front'])} |",
+        "",
+        f"Ray: started in {record['ray']['start_s']:.1f} s, {record['ray']['processes']} processes holding "
+        f"{record['ray']['rss_MB']:.0f} MB once up. The search extra's installed size: "
+        + ", ".join(f"{name} {size:.0f} MB" for name, size in record["extra_MB"].items())
+        + ".",
+        "",
+        "The search's rung history:",
+        "",
+        search["history_md"],
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    from ultralytics_light.accuracy.plan import default_models
+    from ultralytics_light.accuracy.search import history_markdown
+    from ultralytics_light.timing import machine
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--coco128", type=Path, required=True)
+    parser.add_argument("--reference", type=Path, required=True, help="the COCO-pretrained stock checkpoint")
+    parser.add_argument("--work", type=Path, default=Path("build/search"), help="data and runs (resumable)")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "search.md")
+    args = parser.parse_args(argv)
+    if not args.reference.is_file():
+        raise SystemExit(f"{args.reference}: no such checkpoint; the search needs a COCO-pretrained reference")
+    work = args.work.resolve()
+    data = write_shapes_set(work / "data" / "shapes", args.coco128.resolve() / "images" / "train2017", train=300,
+                            val=150)  # fmt: skip
+    models = [m for m in default_models() if m.endswith(".yaml")] + [str(args.reference.resolve())]
+    rows, sequential = measured(bench_accuracy, work / "sequential", data, models, ARGS)
+    sequential.update(trained=len(rows), **dict(zip(("winner", "front"), front(rows))))
+    reference = next(row for row in rows if row["reference"] == "True")
+    budget = BUDGET * float(reference["ort_ms"])
+    latency = work / "latency.csv"  # the sequential step's timing, so that both compare the same latencies
+    write_latency(rows, latency, reference)
+    search_args = [*ARGS, *SEARCH, f"budget_ms={budget:.2f}", f"latency={latency}"]
+    rows, search = measured(bench_accuracy, work / "search", data, models, search_args)
+    how = json.loads((work / "search" / "accuracy.json").read_text())
+    history = how["history"]
+    finished = sum(1 for reported in history.values() if reported and reported[-1][0] == how["rungs"][-1])
+    search.update(trained=len(history), finished=finished, history=history, over_budget=how["over_budget"],
+                  history_md=history_markdown({k: [tuple(r) for r in v] for k, v in history.items()}, how["rungs"]),
+                  **dict(zip(("winner", "front"), front(rows))))  # fmt: skip
+    about = (
+        f"Synthetic shapes, 300 train / 150 held-out images, {len(models)} candidates (every lite n model and "
+        f"{args.reference.name}); recipe: {' '.join(f'{k}={v}' for k, v in bench_accuracy_recipe().items())} "
+        f"{' '.join(ARGS)}; search: {' '.join(SEARCH)}, budget_ms={budget:.2f} ({BUDGET} × the reference's latency; "
+        f"left out: {', '.join(how['over_budget']) or 'none'}). Trained and timed on {machine(2)}; busy CPU is the "
+        "whole machine's, measured on an otherwise idle machine in one sitting."
+    )
+    record = write_record(RECORD, {"about": about, "sequential": sequential, "search": search, "ray": ray_start_up(),
+                                   "extra_MB": installed_MB(EXTRA)})  # fmt: skip
+    args.out.write_text(render(record))
+    print(args.out.read_text())
+
+
+def write_latency(rows: list[dict], path: Path, reference: dict) -> None:
+    """The sequential step's latencies as a `time` CSV, for the search's budget and table."""
+    from ultralytics_light.latency import device_name, write_latencies
+
+    write_latencies([{"model": row["model"], "ms": row["ort_ms"], "iqr_ms": row["ort_iqr"], "runtime": "onnxruntime",
+                      "imgsz": 160, "threads": 2, "device": device_name(), "versions": "bench-accuracy's timing",
+                      "source": "the sequential step"} for row in rows], path)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
