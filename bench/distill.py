@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import statistics
 from pathlib import Path
 
 from bench.coco_splits import write_split
@@ -84,8 +85,8 @@ def measure(name: str, data: Path, reference: Path, work: Path, common: list[str
 
 
 def combined(records: list[dict]) -> list[dict]:
-    """One data set's rows over its seed records: scores and training time averaged, with the seed range; latency
-    from the first record (one timing per architecture)."""
+    """One data set's rows over its seed records: scores and training time averaged, with the seed range; latency the
+    median of the seeds' timings (each seed times every architecture once, in its own sitting)."""
     by_label = {}
     for record in records:
         for row in record["rows"]:
@@ -96,6 +97,7 @@ def combined(records: list[dict]) -> list[dict]:
         for metric in ("map50", "map50_95"):
             values = [float(seed[metric]) for seed in seeds]
             row[metric], row[f"{metric}_spread"] = str(sum(values) / len(values)), str(max(values) - min(values))
+        row["ort_ms"] = str(statistics.median(float(seed["ort_ms"]) for seed in seeds))
         minutes = [float(seed["train_min"]) for seed in seeds if seed.get("train_min")]
         row["train_min"] = str(sum(minutes) / len(minutes)) if minutes else ""
         rows.append(row)
