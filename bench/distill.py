@@ -43,6 +43,7 @@ DIS = (1.0, 0.25)  # lighter than Ultralytics' 6.0, which made the ImageNet Mobi
 WEIGHED = {"person": (IMAGENET_TEACHER,), "shapes": (*STUDENTS, IMAGENET_TEACHER)}  # the students trained at each DIS
 DATASETS = {"person": ["imgsz=256"], "shapes": ["imgsz=160"]}  # bench-accuracy's 256 px; shapes are drawn at 160
 RECORDS = Path(__file__).parent / "distill-records"
+GOAL = 0.6  # a lite model at most this times the reference's latency, with at least its mAP50-95 (issue 36)
 
 
 def dataset(name: str, work: Path, coco128: Path) -> Path:
@@ -110,6 +111,56 @@ def spread(row: dict, metric: str) -> str:
     return f"{float(row[metric]):.3f}" + (f" ± {float(row[metric + '_spread']) / 2:.3f}" if several else "")
 
 
+def summary(rows: dict[str, dict], ref: dict, records: list[dict]) -> list[str]:
+    """What a data set's table says: per model, its best distilled row against it alone (the gain beside the seed
+    spread, and the training time it cost at each seed: each seed's sitting has its own machine load), and how far the
+    rows fast enough for the goal land from it."""
+    by_seed = {}  # (model, distilled label) -> {seed: (alone row, distilled row)} of the records holding both
+    for record in records:
+        seed_rows = {row["model"]: row for row in record["rows"]}
+        for label, row in seed_rows.items():
+            alone = seed_rows.get(label.split(" (")[0])
+            if alone is not None and row is not alone and row.get("train_min") and alone.get("train_min"):
+                by_seed.setdefault((alone["model"], label), {})[record["seed"]] = (alone, row)
+
+    def score(row: dict) -> float:
+        return float(row["map50_95"])
+
+    def noise(row: dict) -> str:
+        several = int(row.get("seeds") or 1) > 1
+        return f"± {float(row['map50_95_spread']) / 2:.3f} over seeds" if several else "one seed"
+
+    lines = ["", "Per model, its best distilled row (by mean mAP50-95) against it alone:", ""]
+    for model in (IMAGENET_TEACHER, *STUDENTS):
+        name = Path(model).stem
+        alone = rows.get(name)
+        distilled = [row for label, row in rows.items() if label.startswith(f"{name} (distilled")]
+        if alone is None or not distilled:
+            continue
+        best = max(distilled, key=score)
+        setting = best["model"][len(name) + 2 : -1]
+        ratios = [f"{float(b['train_min']) / float(a['train_min']):.2f}× (seed {seed})"
+                  for seed, (a, b) in sorted(by_seed.get((name, best["model"]), {}).items())]  # fmt: skip
+        cost = f"; it trained {', '.join(ratios)} as long as the model alone" if ratios else ""
+        lines.append(
+            f"- {name}, {setting}: {score(best):.3f} ({noise(best)}) against {score(alone):.3f} alone "
+            f"({noise(alone)}), {score(best) - score(alone):+.3f}{cost}."
+        )
+
+    def latency(row: dict) -> float:  # one architecture, one timing: the model alone's
+        return float(rows.get(row["model"].split(" (")[0], row)["ort_ms"]) / float(ref["ort_ms"])
+
+    fast = [row for row in rows.values() if latency(row) <= GOAL]
+    if fast and score(ref) > 0:
+        best = max(fast, key=score)
+        met = "met" if score(best) >= score(ref) else "not met"
+        lines.append(
+            f"- Goal ({GOAL}× the reference's latency, its mAP50-95): {met}. The best row that fast, {best['model']}, "
+            f"keeps {score(best) / score(ref):.2f} of the reference's mAP50-95 at {latency(best):.2f}× its latency."
+        )
+    return lines
+
+
 def render(records: dict[str, list[dict]], reference: str) -> str:
     """bench/distill.md: per data set (its records, one per seed), each student alone and distilled, its teachers and
     the reference."""
@@ -155,6 +206,7 @@ def render(records: dict[str, list[dict]], reference: str) -> str:
             scores = " | ".join(spread(row, metric) for metric in ("map50", "map50_95"))
             figures = f"{scores} | {float(alone['ort_ms']):.1f}"
             lines.append(f"| {label} | {row['init']} | {figures} | {ratio:.2f} | {kept:.2f} | {train} |")
+        lines += summary(rows, ref, seeds)
     missing = [name for name in DATASETS if name not in records]
     if missing:
         lines += ["", f"Not measured yet: {', '.join(missing)} (`make bench-distill`)."]
