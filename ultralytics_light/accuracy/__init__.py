@@ -255,17 +255,21 @@ def benchmark(options: dict, recipe: dict) -> int:
     for run in spread_runs:
         print(f"{run.variant.label} runs at seed {run.seed} too: its seed-to-seed spread is the table's noise level")
     history, milestones, alone = {}, [], distill.without_settings(recipe)
-    if options["rungs"] > 1:
+    # A search halves the models of ours; the references train to the end first, since the ratios are against them
+    searched = [run for run in runs if not run.variant.reference] if options["rungs"] > 1 else []
+    sequential = [run for run in runs if run not in searched]
+    results = []
+    for k, run in enumerate(sequential, 1):
+        print(
+            f"[{k}/{len(sequential)}] {run.variant.label}, seed {run.seed}, backbone from {run.variant.init}",
+            flush=True,
+        )
+        results.append(train_and_validate(run, data, alone, options["train_threads"]))
+    if searched:
         milestones = search.rung_epochs(recipe["epochs"], options["rungs"], options["keep"])
         threads, keep, address = options["train_threads"], options["keep"], options["ray_address"]
-        results, history = search.search(runs, data, alone, project, threads, milestones, keep, address)
-    else:
-        results = []
-        for k, run in enumerate(runs, 1):
-            print(
-                f"[{k}/{len(runs)}] {run.variant.label}, seed {run.seed}, backbone from {run.variant.init}", flush=True
-            )
-            results.append(train_and_validate(run, data, alone, options["train_threads"]))
+        found, history = search.search(searched, data, alone, project, threads, milestones, keep, address)
+        results += found
     teachers = distill.pick_teachers(options["teacher"], results)
     learners = distill.students(list(dict.fromkeys(result.run.variant for result in results)), options["students"])
     distilled = distill.distilled_runs(teachers, learners, options["seeds"], project, recipe)

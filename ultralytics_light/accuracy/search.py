@@ -90,7 +90,8 @@ def search(runs: list[Run], data: str, recipe: dict, project: Path, threads: int
     from ray import tune
     from ray.tune.schedulers import ASHAScheduler
 
-    print(f"search: {len(runs)} trials on Ray Tune's ASHA, compared at epochs {milestones}, keeping the top {keep:g}")
+    trials = f"{len(runs)} trial{'s' * (len(runs) != 1)}"
+    print(f"search: {trials} on Ray Tune's ASHA, compared at epochs {milestones}, keeping the top {keep:g}")
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # never reports to Ray's servers
     ray.init(address=address, include_dashboard=False, ignore_reinit_error=True, log_to_driver=True)
     try:
