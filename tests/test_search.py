@@ -21,7 +21,8 @@ def fake_trial(config, runs, data, recipe, threads, rungs):
     its starts."""
     from ray import tune
 
-    k, run = config["run"], runs[config["run"]]
+    k = [run.folder.name for run in runs].index(config["run"])
+    run = runs[k]
     run.folder.mkdir(parents=True, exist_ok=True)
     with open(run.folder / "starts", "a") as f:
         f.write("started\n")
@@ -58,6 +59,8 @@ def test_asha_stops_the_trial_below_the_rung_cutoff_and_a_stopped_search_resumes
     assert history == {"a, seed 0": [(2, 0.5), (4, 0.6)], "b, seed 0": [(2, 0.1)], "c, seed 0": [(2, 0.9), (4, 0.95)]}
     starts = [len((run.folder / "starts").read_text().splitlines()) for run in runs]
     assert starts == [1, 1, 2]  # resumed: only the failed trial ran again
+    with pytest.raises(ValueError, match="holds a search over other models or seeds. Pass another project="):
+        search(runs[:2], "d.yaml", recipe, tmp_path, threads, milestones, 0.5, None, fake_trial)
     table = history_markdown(history, milestones)
     assert "| b, seed 0 | 0.100 |  | after epoch 2 |" in table
     assert "| a, seed 0 | 0.500 | 0.600 | trained to the end |" in table

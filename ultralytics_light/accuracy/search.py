@@ -1,6 +1,6 @@
 """`bench-accuracy rungs=`: successive halving of the candidates on Ray Tune, on this machine or a Ray cluster.
 
-Each run of the plan is a Ray Tune trial that trains as `bench-accuracy` trains it (same recipe, folder and resume),
+Each run of our models is a Ray Tune trial that trains as `bench-accuracy` trains it (same recipe, folder, resume),
 validated on the held-out split at each rung (e.g. 1/8, 1/4, 1/2 of the epochs, for rungs=4 keep=0.5): Ray's ASHA
 scheduler stops a trial at a rung unless its mAP50-95 there is in the top `keep` of the trials that reached that rung.
 Trials that reach the last rung train to the end and are the table's rows; every trial's rung history is kept beside
@@ -14,6 +14,7 @@ only if it is among the top `keep` of those that reached the rung before it, so 
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from ultralytics_light.accuracy.run import Result, read_back, train_and_validate
 
 INSTALL = "pip install 'ultralytics-light[search]'"
 EXPERIMENT = "search"  # the Ray Tune experiment's folder in the project
+TRIALS = "search-trials.json"  # beside it: the runs it searches, by folder, so that a resume is over the same runs
 
 
 def check_installed() -> None:
@@ -53,7 +55,7 @@ def trial(config: dict, runs: list[Run], data: str, recipe: dict, threads: int, 
     from ray import tune
     from ultralytics import YOLO
 
-    run = runs[config["run"]]
+    run = next(run for run in runs if run.folder.name == config["run"])
 
     def report_at_rungs(trainer) -> None:
         epoch = trainer.epoch + 1
@@ -100,22 +102,27 @@ def search(runs: list[Run], data: str, recipe: dict, project: Path, threads: int
             resources(threads),
         )
         path = project / EXPERIMENT
+        names = [run.folder.name for run in runs]  # each trial's run, by its folder
+        record = project / TRIALS
         if tune.Tuner.can_restore(path):
+            check_same_trials(record, names)
             print(f"search: resuming the search in {path}")
             tuner = tune.Tuner.restore(str(path), trainable, resume_errored=True)
         else:
+            record.write_text(json.dumps(names) + "\n")
             scheduler = ASHAScheduler(time_attr="epoch", max_t=milestones[-1], grace_period=milestones[0],
                                       reduction_factor=1 / keep)  # fmt: skip
             tuner = tune.Tuner(
                 trainable,
-                param_space={"run": tune.grid_search(list(range(len(runs))))},
+                param_space={"run": tune.grid_search(names)},
                 tune_config=tune.TuneConfig(metric="map50_95", mode="max", scheduler=scheduler),
                 run_config=tune.RunConfig(name=EXPERIMENT, storage_path=str(project), verbose=1),
             )
         grid = tuner.fit()
     finally:
         ray.shutdown()
-    failed = [(runs[r.config["run"]], r.error) for r in grid if r.error is not None]
+    by_name = {run.folder.name: run for run in runs}
+    failed = [(by_name[r.config["run"]], r.error) for r in grid if r.error is not None]
     if failed:
         raise ValueError(
             f"bench-accuracy: {len(failed)} trial{'s' * (len(failed) > 1)} failed: "
@@ -127,9 +134,23 @@ def search(runs: list[Run], data: str, recipe: dict, project: Path, threads: int
         frame = trial_result.metrics_dataframe
         rows = [] if frame is None or frame.empty else zip(frame["epoch"], frame["map50_95"])
         reported[trial_result.config["run"]] = [(int(epoch), float(score)) for epoch, score in rows]
-    history = {f"{run.variant.label}, seed {run.seed}": reported.get(k, []) for k, run in enumerate(runs)}
-    finished = [run for k, run in enumerate(runs) if reported.get(k) and reported[k][-1][0] == milestones[-1]]
+    finished = [
+        run for run in runs if [epoch for epoch, _ in reported.get(run.folder.name, [])][-1:] == milestones[-1:]
+    ]
+    history = {f"{run.variant.label}, seed {run.seed}": reported.get(run.folder.name, []) for run in runs}
     return [read_back(run, run.folder / "result.json", data, recipe) for run in finished], history
+
+
+def check_same_trials(record: Path, names: list[str]) -> None:
+    """A ValueError unless the search recorded in `record` (TRIALS, written when it started) is over the runs named
+    `names` (their folders)."""
+    import json
+
+    if not record.is_file() or json.loads(record.read_text()) != names:
+        raise ValueError(
+            f"bench-accuracy: {record.parent / EXPERIMENT} holds a search over other models or seeds. Pass another "
+            f"project= for this one, or delete it to start over."
+        )
 
 
 def last_line(error: BaseException) -> str:
