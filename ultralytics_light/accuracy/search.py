@@ -94,6 +94,11 @@ def search(runs: list[Run], data: str, recipe: dict, project: Path, threads: int
 
     trials = f"{len(runs)} trial{'s' * (len(runs) != 1)}"
     print(f"search: {trials} on Ray Tune's ASHA, compared at epochs {milestones}, keeping the top {keep:g}")
+    path, record = project / EXPERIMENT, project / TRIALS
+    names = [run.folder.name for run in runs]  # each trial's run, by its folder
+    resuming = tune.Tuner.can_restore(path)
+    if resuming:
+        check_same_trials(record, names)
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # never reports to Ray's servers
     ray.init(address=address, include_dashboard=False, ignore_reinit_error=True, log_to_driver=True)
     try:
@@ -101,11 +106,7 @@ def search(runs: list[Run], data: str, recipe: dict, project: Path, threads: int
             tune.with_parameters(trainable, runs=runs, data=data, recipe=recipe, threads=threads, rungs=milestones),
             resources(threads),
         )
-        path = project / EXPERIMENT
-        names = [run.folder.name for run in runs]  # each trial's run, by its folder
-        record = project / TRIALS
-        if tune.Tuner.can_restore(path):
-            check_same_trials(record, names)
+        if resuming:
             print(f"search: resuming the search in {path}")
             tuner = tune.Tuner.restore(str(path), trainable, resume_errored=True)
         else:
