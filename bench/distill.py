@@ -113,8 +113,8 @@ def spread(row: dict, metric: str) -> str:
 
 def summary(rows: dict[str, dict], ref: dict, records: list[dict]) -> list[str]:
     """What a data set's table says: per model, its best distilled row against it alone (the gain beside the seed
-    spread, and the training time it cost at each seed: each seed's sitting has its own machine load), and how far the
-    rows fast enough for the goal land from it."""
+    spread, and at each seed the training time that distilling from its teacher cost: each sitting has its own
+    machine load), and how far the rows fast enough for the goal land from it."""
     by_seed = {}  # (model, distilled label) -> {seed: (alone row, distilled row)} of the records holding both
     for record in records:
         seed_rows = {row["model"]: row for row in record["rows"]}
@@ -139,9 +139,13 @@ def summary(rows: dict[str, dict], ref: dict, records: list[dict]) -> list[str]:
             continue
         best = max(distilled, key=score)
         setting = best["model"][len(name) + 2 : -1]
+        # What distilling costs is the teacher's forward pass, the same at every dis: timed on the default-dis run
+        # (each seed's first stage, the one measured in a sitting of its own)
+        teacher = setting.removeprefix("distilled from ").split(", ")[0]
+        timed = f"{name} (distilled from {teacher})"
         ratios = [f"{float(b['train_min']) / float(a['train_min']):.2f}× (seed {seed})"
-                  for seed, (a, b) in sorted(by_seed.get((name, best["model"]), {}).items())]  # fmt: skip
-        cost = f"; it trained {', '.join(ratios)} as long as the model alone" if ratios else ""
+                  for seed, (a, b) in sorted(by_seed.get((name, timed), {}).items())]  # fmt: skip
+        cost = f"; distilling from {teacher} trained {', '.join(ratios)} as long as the model alone" if ratios else ""
         lines.append(
             f"- {name}, {setting}: {score(best):.3f} ({noise(best)}) against {score(alone):.3f} alone "
             f"({noise(alone)}), {score(best) - score(alone):+.3f}{cost}."

@@ -279,7 +279,7 @@ def test_distill_table_sets_each_student_alone_beside_its_distilled_rows_and_the
     # under the table, what it says: each model's best distilled row against it alone, and the goal
     assert (
         f"- {lcnet}, distilled from stand-in, dis=1.0: 0.200 (± 0.010 over seeds) against 0.100 alone (one seed), "
-        "+0.100; it trained 1.00× (seed 0) as long as the model alone." in text
+        "+0.100; distilling from stand-in trained 1.00× (seed 0) as long as the model alone." in text
     )
     assert (
         f"- Goal (0.6× the reference's latency, its mAP50-95): not met. The best row that fast, {weighted}, keeps 0.67 "
