@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> None:
     reference = next(row for row in rows if row["reference"] == "True")
     budget = BUDGET * float(reference["ort_ms"])
     latency = work / "latency.csv"  # the sequential step's timing, so that both compare the same latencies
-    write_latency(rows, latency, reference)
+    write_latency(rows, latency)
     search_args = [*ARGS, *SEARCH, f"budget_ms={budget:.2f}", f"latency={latency}"]
     rows, search = measured(bench_accuracy, work / "search", data, models, search_args)
     how = json.loads((work / "search" / "accuracy.json").read_text())
@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> None:
     print(args.out.read_text())
 
 
-def write_latency(rows: list[dict], path: Path, reference: dict) -> None:
+def write_latency(rows: list[dict], path: Path) -> None:
     """The sequential step's latencies as a `time` CSV, for the search's budget and table."""
     from ultralytics_light.latency import device_name, write_latencies
 

@@ -259,12 +259,17 @@ def read_latencies(path: Path) -> Latencies:
         if len(values) > 1:
             raise ValueError(f"latency={path}: rows from more than one {column} ({', '.join(sorted(values))}).")
     try:
-        ms = {row["model"]: (float(row["ms"]), float(row.get("iqr_ms") or 0)) for row in rows}
-        first = rows[0]
-        return Latencies(ms, first["device"], first["runtime"], int(first["threads"]), int(first["imgsz"]),
-                         first.get("versions", ""))  # fmt: skip
+        return latencies_of(rows)
     except ValueError as error:
         raise ValueError(f"latency={path}: {error}") from None
+
+
+def latencies_of(rows: list[dict]) -> Latencies:
+    """Rows as `time` writes them (one device, runtime, thread count and size), as Latencies."""
+    ms = {row["model"]: (float(row["ms"]), float(row.get("iqr_ms") or 0)) for row in rows}
+    first = rows[0]
+    return Latencies(ms, first["device"], first["runtime"], int(first["threads"]), int(first["imgsz"]),
+                     first.get("versions", ""))  # fmt: skip
 
 
 def write_latencies(rows: list[dict], path: Path) -> None:

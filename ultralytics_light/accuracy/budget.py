@@ -33,14 +33,11 @@ def check_covers(latencies: Latencies, runs: list[Run], path: Path, imgsz: int) 
 
 def time_here(runs: list[Run], imgsz: int, threads: int, warmup: int, timed_runs: int, folder: Path) -> Latencies:
     """Every model's ONNX Runtime latency on this machine, before training (from random weights: the same graph)."""
-    from ultralytics_light.latency import time_models
+    from ultralytics_light.latency import latencies_of, time_models
 
     models = {run.variant.name: run.variant.model for run in runs}
     print(f"timing {len(models)} models in ONNX Runtime at {imgsz} before training, for the budget", flush=True)
-    rows = time_models(models, imgsz, "onnxruntime", threads, warmup, timed_runs, folder)
-    first = rows[0]
-    return Latencies({row["model"]: (float(row["ms"]), float(row["iqr_ms"])) for row in rows}, first["device"],
-                     "onnxruntime", threads, imgsz, first["versions"])  # fmt: skip
+    return latencies_of(time_models(models, imgsz, "onnxruntime", threads, warmup, timed_runs, folder))
 
 
 def within_budget(runs: list[Run], latencies: Latencies, budget_ms: float) -> tuple[list[Run], dict[str, float]]:
