@@ -200,6 +200,20 @@ def test_recipe_verdict_counts_trials_within_the_seed_spread_of_the_best():
     assert "(Ultralytics' defaults: optimizer=auto nbs=64 warmup_epochs=3) | none (0/2) |" in summary
 
 
+def test_search_bench_compares_the_search_with_the_sequential_answer_within_the_same_budget():
+    from bench.search import front
+
+    def row(model: str, ms: float, map50_95: float, pareto: bool, reference: bool = False) -> dict:
+        return {"model": model, "ort_ms": str(ms), "map50_95": str(map50_95), "pareto": str(pareto),
+                "reference": str(reference)}  # fmt: skip
+
+    rows = [row("slow", 9.0, 0.5, True), row("fast", 2.0, 0.2, True), row("faster", 1.0, 0.1, True),
+            row("dominated", 3.0, 0.1, False), row("coco", 10.0, 0.6, True, reference=True)]  # fmt: skip
+    assert front(rows) == {"winner": "slow", "front": ["coco", "fast", "faster", "slow"]}
+    # the reference stays a row whatever its latency; a slower row cannot move a faster one off the front
+    assert front(rows, budget_ms=6.0) == {"winner": "fast", "front": ["coco", "fast", "faster"]}
+
+
 def test_end_to_end_bench_times_every_export_from_image_to_boxes(detect_dataset, run_fresh, tmp_path):
     """One NMS lite model, its end-to-end twin and yolo26n, each trained for an epoch, through bench.end_to_end, with
     the reference pair whose postprocess they are given."""
