@@ -29,7 +29,7 @@ from bench.common import bench_accuracy, bench_accuracy_recipe, write_record
 from bench.shapes import write_shapes_set
 
 BUDGET = 0.6  # of the reference's latency: issue 36's goal for a lite model
-# Half bench-accuracy's epochs at 128 px, so that both steps fit one sitting on a 2-core CPU (about an hour here)
+# Half bench-accuracy's epochs at 128 px, so that both steps fit one sitting on a 2-core CPU (45 min on a Xeon here)
 ARGS = ["epochs=20", "imgsz=128", "seeds=0", "teacher=none"]
 SEARCH = ["rungs=4", "keep=0.5"]
 RECORD = Path(__file__).parent / "search-records" / "shapes.json"
