@@ -19,7 +19,7 @@ from helpers import offline_torch_home
 from ultralytics_light.accuracy.plan import Run, Variant
 from ultralytics_light.accuracy.run import Result
 
-MODELS = "yolo11n-lite-shufflenetv2.yaml,yolo11n-lite-mnasnet.yaml,yolo11n.pt"
+MODELS = "yolo11n-lite-shufflenetv2.yaml,yolo11n.pt"
 
 
 KILLED_IN_TWINS_SECOND_EPOCH = """
@@ -65,7 +65,7 @@ def results_epochs(run_dir: Path) -> list[str]:
 def test_bench_accuracy_reports_every_model_and_resumes(run_fresh, detect_dataset, tmp_path, monkeypatch):
     from helpers import start_fresh
 
-    # ImageNet file at hand for ShuffleNetV2 only: MNASNet must say it trains from scratch, and no download happens
+    # ImageNet file at hand for ShuffleNetV2 only (MNASNet's, below, is not), and no download happens
     monkeypatch.setenv("TORCH_HOME", str(offline_torch_home(tmp_path / "torch_home", ["shufflenet_v2_x0_5"])))
     coco_stand_in(tmp_path / "yolo11n.pt", detect_dataset)
     project, marker = tmp_path / "runs", tmp_path / "in-epoch-2"
@@ -93,13 +93,11 @@ def test_bench_accuracy_reports_every_model_and_resumes(run_fresh, detect_datase
         "nbs=4 seeds=0\n"
     )
     assert recipe in result.stdout
-    assert "yolo11n-lite-mnasnet: no ImageNet weights here, so it trains from scratch" in result.stdout
     for line in (
-        "[1/4] yolo11n-lite-shufflenetv2, seed 0, backbone from ImageNet\n    finished earlier",
-        "[2/4] yolo11n-lite-shufflenetv2 (scratch), seed 0, backbone from scratch\n    resuming from "
+        "[1/3] yolo11n-lite-shufflenetv2, seed 0, backbone from ImageNet\n    finished earlier",
+        "[2/3] yolo11n-lite-shufflenetv2 (scratch), seed 0, backbone from scratch\n    resuming from "
         f"{twin_run / 'weights' / 'last.pt'}",
-        "[3/4] yolo11n-lite-mnasnet, seed 0, backbone from scratch (no ImageNet file)",
-        "[4/4] yolo11n, seed 0, backbone from COCO",
+        "[3/3] yolo11n, seed 0, backbone from COCO",
         "teacher=auto: yolo11n, the best fine-tuned reference",
         "[distilled 1/1] yolo11n-lite-shufflenetv2 (distilled from yolo11n), seed 0",
     ):
@@ -109,9 +107,7 @@ def test_bench_accuracy_reports_every_model_and_resumes(run_fresh, detect_datase
     with open(project / "accuracy.csv") as f:
         rows = {row["model"]: row for row in csv.DictReader(f)}
     distilled = "yolo11n-lite-shufflenetv2 (distilled from yolo11n)"
-    assert rows.keys() == {
-        "yolo11n-lite-shufflenetv2", "yolo11n-lite-shufflenetv2 (scratch)", "yolo11n-lite-mnasnet", "yolo11n", distilled
-    }  # fmt: skip
+    assert rows.keys() == {"yolo11n-lite-shufflenetv2", "yolo11n-lite-shufflenetv2 (scratch)", "yolo11n", distilled}
     shufflenet, twin = rows["yolo11n-lite-shufflenetv2"], rows["yolo11n-lite-shufflenetv2 (scratch)"]
     assert (shufflenet["init"], twin["init"], rows[distilled]["init"]) == ("ImageNet", "scratch", "ImageNet")
     assert shufflenet["params_M"] == twin["params_M"] == rows[distilled]["params_M"]
@@ -130,19 +126,19 @@ def test_bench_accuracy_reports_every_model_and_resumes(run_fresh, detect_datase
     assert all(0 <= float(row["map50_95"]) <= float(row["map50"]) <= 1 for row in rows.values())
     assert any(row["pareto"] == "True" for row in rows.values())
     assert (project / "accuracy.png").read_bytes()[:4] == b"\x89PNG"
-    assert "| yolo11n-lite-mnasnet | scratch (no ImageNet file) |" in (project / "accuracy.md").read_text()
-    for run in (twin_run, project / "yolo11n-lite-mnasnet-seed0"):  # from random weights through pretrained=False
-        checkpoint = torch.load(run / "weights" / "best.pt", map_location="cpu", weights_only=False)
-        assert [row.init for row in checkpoint["model"].model[:3]] == ["random weights"] * 3
-        assert checkpoint["train_args"]["pretrained"] is False
+    # from random weights through pretrained=False, as a model without its ImageNet file is (test_plan_…)
+    checkpoint = torch.load(twin_run / "weights" / "best.pt", map_location="cpu", weights_only=False)
+    assert [row.init for row in checkpoint["model"].model[:3]] == ["random weights"] * 3
+    assert checkpoint["train_args"]["pretrained"] is False
 
     how = json.loads((project / "accuracy.json").read_text())
     assert (how["recipe"]["epochs"], how["seeds"], how["left_out"]) == (2, [0], [])
 
     # Another distillation weight trains the distilled row again, beside the first, and reads every other run back;
     # no_imagenet=skip leaves out MNASNet, whose ImageNet file is not here, and says so
+    with_mnasnet = f"models=yolo11n-lite-mnasnet.yaml,{MODELS}"
     weighted = run_fresh(
-        sys.executable, "-m", "ultralytics_light", "bench-accuracy", *args, "dis=2", "no_imagenet=skip"
+        sys.executable, "-m", "ultralytics_light", "bench-accuracy", *args, with_mnasnet, "dis=2", "no_imagenet=skip"
     )
     assert weighted.stdout.count("    finished earlier") == 3
     assert "yolo11n-lite-mnasnet: no ImageNet weights here, so it is left out (no_imagenet=skip" in weighted.stdout
@@ -196,6 +192,19 @@ def test_bench_accuracy_runs_the_first_imagenet_model_at_the_spread_seeds_too(tm
     stock_only = plan(["yolo11n.yaml", "yolo26n.yaml"], [0], True, tmp_path, [1])  # nothing from ImageNet: the first
     assert [(run.variant.label, run.seed) for run in stock_only] == [("yolo11n", 0), ("yolo11n", 1), ("yolo26n", 0)]
     assert parse(["data=d.yaml", "spread_seeds="])[0]["spread_seeds"] == []
+
+
+def test_a_model_without_its_imagenet_file_trains_from_scratch_says_so_and_has_no_twin(tmp_path, monkeypatch, capsys):
+    from ultralytics_light.accuracy.plan import variants
+
+    monkeypatch.setenv("TORCH_HOME", str(offline_torch_home(tmp_path / "torch_home", ["shufflenet_v2_x0_5"])))
+    found = variants(["yolo11n-lite-mnasnet.yaml", "yolo11n-lite-shufflenetv2.yaml"], twins=True)
+    assert [(v.name, v.init, v.pretrained, v.scratch_twin) for v in found] == [
+        ("yolo11n-lite-mnasnet", "scratch (no ImageNet file)", False, False),
+        ("yolo11n-lite-shufflenetv2", "ImageNet", True, False),
+        ("yolo11n-lite-shufflenetv2", "scratch", False, True),
+    ]
+    assert "yolo11n-lite-mnasnet: no ImageNet weights here, so it trains from scratch (" in capsys.readouterr().out
 
 
 def test_bench_accuracy_says_so_when_no_imagenet_skip_leaves_nothing_to_train(tmp_path, monkeypatch):

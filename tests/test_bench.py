@@ -86,7 +86,7 @@ def test_int8_bench_times_and_validates_every_export_of_a_checkpoint(trained, de
     )  # fmt: skip
     text = out.read_text()
     rows = [line.strip("| ").split(" | ") for line in text.splitlines() if line.startswith("| train/best |")]
-    # LiteRT's exports take longest: its rows are the same code as the others' (test_litert.py tests its exports)
+    # LiteRT's exports take longest: its rows are the same code as the others' (test_export.py tests its exports)
     assert [row[1] for row in rows] == ["onnx fp32", "onnx int8", "openvino fp32", "openvino fp32 default",
                                         "openvino int8"]  # fmt: skip
     assert re.search(r"CPU bf16 \(OpenVINO's OPTIMIZATION_CAPABILITIES\): (yes|no);", text)
