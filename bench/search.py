@@ -46,8 +46,8 @@ def busy_cpu_s() -> float:
 
 def measured(project: Path, *args) -> tuple[list[dict], dict]:
     """(a bench_accuracy step's rows, its wall and busy CPU time). The time is kept in the step's folder once the step
-    has finished, so that a later sitting reuses it; a step that starts over runs it left has `resumed` set: its times
-    cover only its last sitting."""
+    has finished, so that a later sitting reuses it; a step that picks up runs an earlier sitting left has `resumed`
+    set: its times cover only its last sitting."""
     kept = project / "step-time.json"
     if kept.is_file():
         return bench_accuracy(project, *args), json.loads(kept.read_text())

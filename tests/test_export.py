@@ -19,8 +19,8 @@ from helpers import (
 )
 from ultralytics import YOLO
 
-# Every format the edge models ship in, from one fresh interpreter: LiteRT float32 and INT8 (calibrated on the data
-# set, argv[2]) after the others.
+# Every format the edge models ship in, from one fresh interpreter: each format given, then LiteRT INT8 calibrated on
+# the data set (argv[2]).
 EXPORT_EDGE = f"""
 import sys
 from ultralytics import YOLO
