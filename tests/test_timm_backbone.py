@@ -168,6 +168,36 @@ def test_missing_pretrained_weights_offline_stop_the_build_with_the_way_out(tmp_
     assert "pretrained=False" in message
 
 
+def test_once_the_hub_is_out_of_reach_a_later_missing_model_is_not_looked_up_again(monkeypatch):
+    """huggingface_hub retries a refused connection for up to about a minute a model: offline, bench-accuracy's plan
+    of five timm models spent four minutes there."""
+    from huggingface_hub.utils import LocalEntryNotFoundError
+
+    from ultralytics_light import timm_backbone
+    from ultralytics_light.weights import WeightsNotAvailableError
+
+    real, asked = timm.create_model, []
+
+    def create_model(name, pretrained=False, **kwargs):
+        if pretrained and not timm_backbone.is_cached(name):
+            asked.append(name)
+            raise LocalEntryNotFoundError("the connection was refused")
+        return real(name, pretrained=pretrained, **kwargs)
+
+    monkeypatch.setattr(timm, "create_model", create_model)
+    monkeypatch.setattr(timm_backbone, "HUB_OUT_OF_REACH", [])
+    build = timm_backbone.TimmStage.build_network
+    with pytest.raises(WeightsNotAvailableError, match=r"lcnet_100\.ra2_in1k are not cached .*\(LocalEntryNotFound"):
+        build("lcnet_100", "DEFAULT")
+    with pytest.raises(WeightsNotAvailableError) as error:
+        build("lcnet_150", "DEFAULT")
+    assert "out of reach for an earlier model in this process, so not asked again: LocalEntryNotFoundError" in str(
+        error.value
+    )
+    assert asked == ["lcnet_100.ra2_in1k"]
+    assert build("lcnet_050", "DEFAULT")[1] == "ra2_in1k"  # a cached file still loads
+
+
 def test_cli_list_shows_timm_variants_their_hub_repository_cache_state_and_top1(run_fresh):
     from ultralytics_light.weights_cli import TIMM_BUILDERS
 

@@ -77,20 +77,35 @@ def pretrained_tag(name: str, weights: object) -> str:
     return f"{name}.{str(weights).lstrip('.')}"
 
 
-def not_available(tagged: str, error: Exception) -> str:
-    """Everything a user offline needs: what is missing, where it was looked for, where to get it."""
+# The error that showed the Hugging Face hub out of reach, once one has in this process. huggingface_hub retries a
+# refused connection with back-off, up to about a minute for each model, so a later model that is not in the cache is
+# not looked up there again (its message says so); a new process asks the hub again.
+HUB_OUT_OF_REACH: list[Exception] = []
+
+
+def not_available(tagged: str, error: Exception, asked: bool = True) -> str:
+    """Everything a user offline needs: what is missing, where it was looked for, where to get it; `asked` False where
+    the hub was not asked because it was out of reach for an earlier model."""
     from huggingface_hub import constants
 
     repo = import_timm().models.get_pretrained_cfg(tagged).hf_hub_id or tagged
+    earlier = "" if asked else "the hub was out of reach for an earlier model in this process, so not asked again: "
     return (
         f"ImageNet weights of timm's {tagged} are not cached and could not be downloaded "
-        f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}).\n"
+        f"({earlier}{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}).\n"
         f"  repository: https://huggingface.co/{repo}\n"
         f"  looked in:  {constants.HF_HUB_CACHE} (set HF_HOME to use another cache)\n"
         f"  get it:     huggingface-cli download {repo} (where there is network), then copy the cache here\n"
         f"Or give a downloaded file's path as the row's weights, or train from scratch, reading no ImageNet file: "
         f"yolo train ... pretrained=False"
     )
+
+
+def is_cached(tagged: str) -> bool:
+    """Whether the hub cache holds a tagged model name's file."""
+    from ultralytics_light.timm_weights import cached_file  # it builds on this module
+
+    return cached_file(tagged) is not None
 
 
 class TimmStage(TorchvisionStage):
@@ -133,11 +148,17 @@ class TimmStage(TorchvisionStage):
                     f"of this model's classifier, as timm saves it (.safetensors or .pth)."
                 ) from None
         tagged = pretrained_tag(builder, weights)
+        if HUB_OUT_OF_REACH and not is_cached(tagged):
+            raise WeightsNotAvailableError(not_available(tagged, HUB_OUT_OF_REACH[0], asked=False))
         try:
             return timm.create_model(tagged, pretrained=True), tagged.partition(".")[2]
         except (OSError, RuntimeError, ValueError) as error:
             if "Error(s) in loading state_dict" in str(error):
                 raise
+            from huggingface_hub.utils import LocalEntryNotFoundError  # not cached, and the hub out of reach
+
+            if isinstance(error, LocalEntryNotFoundError) and not HUB_OUT_OF_REACH:
+                HUB_OUT_OF_REACH.append(error)
             raise WeightsNotAvailableError(not_available(tagged, error)) from None
 
     @classmethod
